@@ -8,9 +8,9 @@ import (
 
 // keyLocks serializes calls per ID. A caller waits for the IDs it needs, bounded by its ctx.
 type keyLocks struct {
-	mu    sync.Mutex
-	held  map[string]chan struct{} // closed when released
-	fail  bool                     // answer Busy at once instead of waiting
+	mu   sync.Mutex
+	held map[string]chan struct{} // closed when released
+	fail bool                     // answer Busy at once instead of waiting
 }
 
 func newKeyLocks(busyImmediately bool) *keyLocks {
