@@ -138,3 +138,13 @@ func (c *Client) Close(ctx context.Context) error {
 	})
 	return err
 }
+
+// Kill ends the driver at once, without Shutdown: a launched process is killed, an in-process
+// server stopped. Tests use it to prove that a driver survives a crash.
+func (c *Client) Kill() {
+	c.stopOnce.Do(func() {
+		if c.stop != nil {
+			c.stop()
+		}
+	})
+}

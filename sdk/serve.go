@@ -16,12 +16,15 @@ import (
 	pb "github.com/kilnstorage/kiln/sdk/internal/driverpb"
 )
 
-// Handshake values. The cookie only stops people from running a driver binary by hand; AutoMTLS
-// and the optional checksum are the security.
+// The go-plugin handshake cookie. It only stops people from running a driver binary by hand;
+// AutoMTLS and the optional checksum are the security. Drivers in other languages check it.
 const (
-	cookieKey   = "KILN_DRIVER_PLUGIN"
-	cookieValue = "7c1e0a5f3b9d4e28a6f1c0d9b2e8f4a1"
-	pluginName  = "driver"
+	MagicCookieKey   = "KILN_DRIVER_PLUGIN"
+	MagicCookieValue = "7c1e0a5f3b9d4e28a6f1c0d9b2e8f4a1"
+)
+
+const (
+	pluginName = "driver"
 	// LogLevelEnv carries the log level from the host to the driver process.
 	LogLevelEnv = "KILN_LOG_LEVEL"
 	// maxMessage bounds every gRPC message both ways; ListVolumes paginates below it.
@@ -29,7 +32,7 @@ const (
 )
 
 var handshake = plugin.HandshakeConfig{
-	ProtocolVersion: ProtocolVersion, MagicCookieKey: cookieKey, MagicCookieValue: cookieValue,
+	ProtocolVersion: ProtocolVersion, MagicCookieKey: MagicCookieKey, MagicCookieValue: MagicCookieValue,
 }
 
 // grpcPlugin is the go-plugin glue: on the plugin side it registers the server, on the host side
@@ -67,7 +70,7 @@ func serve(f factory, args []string, stdout, stderr *os.File, opts []Option) int
 	case len(args) > 0:
 		fmt.Fprintf(stderr, "usage: %s [describe]\n", os.Args[0])
 		return 2
-	case os.Getenv(cookieKey) != cookieValue:
+	case os.Getenv(MagicCookieKey) != MagicCookieValue:
 		fmt.Fprintf(stderr, "%s is a Kiln storage driver (%s %s): the Kiln host starts it.\n"+
 			"Run it with the argument \"describe\" to see what it offers.\n", os.Args[0], f.info.Name, f.info.Version)
 		return 1
