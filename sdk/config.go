@@ -38,7 +38,8 @@ type ConfigField struct {
 // The kiln tag gives the key and the options required and secret; a field without it is keyed
 // by its name in snake_case, and `kiln:"-"` skips it. Types: string, bool, integers, floats,
 // time.Duration (written "30s"), ByteSize (written 4096 or "4GiB"), slices of these,
-// map[string]string, nested structs and slices of structs.
+// map[string]string, nested structs, pointers to structs (an optional block: nil when absent)
+// and slices of structs.
 
 var (
 	durationType = reflect.TypeFor[time.Duration]()
@@ -110,7 +111,7 @@ func schemaOf(t reflect.Type, prefix string) ([]ConfigField, error) {
 		}
 		out = append(out, ConfigField{Name: prefix + f.key, Type: typ, Required: f.required,
 			Default: f.def, Doc: f.doc, Secret: f.secret})
-		if ft.Kind() == reflect.Slice && ft.Elem().Kind() == reflect.Struct {
+		if (ft.Kind() == reflect.Slice || ft.Kind() == reflect.Pointer) && ft.Elem().Kind() == reflect.Struct {
 			ft = ft.Elem()
 		}
 		if ft.Kind() == reflect.Struct && ft != durationType {
@@ -132,6 +133,10 @@ func typeName(t reflect.Type) (string, error) {
 		return "bytes", nil
 	}
 	switch t.Kind() {
+	case reflect.Pointer:
+		if t.Elem().Kind() == reflect.Struct {
+			return "block", nil
+		}
 	case reflect.String:
 		return "string", nil
 	case reflect.Bool:
@@ -244,6 +249,13 @@ func decodeValue(path string, raw []byte, v reflect.Value) error {
 		return nil
 	case t.Kind() == reflect.Struct:
 		return decodeStruct(path, raw, v)
+	case t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.Struct:
+		block := reflect.New(t.Elem())
+		if err := decodeStruct(path, raw, block.Elem()); err != nil {
+			return err
+		}
+		v.Set(block)
+		return nil
 	case t.Kind() == reflect.Slice && t.Elem().Kind() != reflect.Uint8:
 		var items []json.RawMessage
 		if json.Unmarshal(raw, &items) != nil {
@@ -324,6 +336,11 @@ func redact(v reflect.Value) any {
 			out[f.key] = redact(fv)
 		}
 		return out
+	case t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.Struct:
+		if v.IsNil() {
+			return nil
+		}
+		return redact(v.Elem())
 	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Struct:
 		out := make([]any, v.Len())
 		for i := range out {

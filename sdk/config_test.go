@@ -24,6 +24,7 @@ type testConfig struct {
 	Tags     []string          `kiln:"tags"`
 	Labels   map[string]string `kiln:"labels"`
 	Pools    []testPool        `kiln:"pool"`
+	Extra    *testPool         `kiln:"extra"`
 	MaxCount int               `doc:"No kiln tag: keyed max_count."`
 	Skipped  string            `kiln:"-"`
 }
@@ -38,13 +39,14 @@ func (c *testConfig) Validate() error {
 func TestDecodeConfig(t *testing.T) {
 	got, err := DecodeConfig[testConfig]([]byte(`{"dir": "/srv", "password": "hunter2",
 		"tags": ["a"], "labels": {"k": "v"}, "pool": [{"name": "p", "size": "2GiB"}, {"name": "q"}],
-		"max_count": 3}`))
+		"max_count": 3, "extra": {"name": "e"}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := testConfig{Dir: "/srv", Password: "hunter2", Timeout: 30 * time.Second, Ratio: 1.5,
 		Tags: []string{"a"}, Labels: map[string]string{"k": "v"}, MaxCount: 3,
-		Pools: []testPool{{Name: "p", Size: 2 << 30}, {Name: "q", Size: 1 << 30}}}
+		Pools: []testPool{{Name: "p", Size: 2 << 30}, {Name: "q", Size: 1 << 30}},
+		Extra: &testPool{Name: "e", Size: 1 << 30}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("decode (-want +got):\n%s", diff)
 	}
@@ -61,6 +63,7 @@ func TestDecodeConfig_errorsNameThePath(t *testing.T) {
 		{`{"dir": "/x", "pool": {"name": "a"}}`, "config.pool: want a list, got a block"},
 		{`[]`, "config: want a block (JSON object), got a list"},
 		{`{"dir": "/a/../b"}`, "config: dir must not contain .."},
+		{`{"dir": "/x", "extra": {}}`, "config.extra.name: required"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {
@@ -95,6 +98,9 @@ func TestSchemaOf(t *testing.T) {
 		`pool list(block) req=false def="" secret=false`,
 		`pool.name string req=true def="" secret=false`,
 		`pool.size bytes req=false def="1GiB" secret=false`,
+		`extra block req=false def="" secret=false`,
+		`extra.name string req=true def="" secret=false`,
+		`extra.size bytes req=false def="1GiB" secret=false`,
 		`max_count int req=false def="" secret=false`,
 	}
 	if diff := cmp.Diff(want, lines); diff != "" {
@@ -105,7 +111,7 @@ func TestSchemaOf(t *testing.T) {
 func TestRedact(t *testing.T) {
 	got := Redact(testConfig{Dir: "/srv", Password: "hunter2", Timeout: time.Second})
 	m := got.(map[string]any)
-	if m["password"] != "<redacted>" || m["dir"] != "/srv" || m["timeout"] != "1s" {
+	if m["password"] != "<redacted>" || m["dir"] != "/srv" || m["timeout"] != "1s" || m["extra"] != nil {
 		t.Errorf("Redact = %v", m)
 	}
 }

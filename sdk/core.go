@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -102,6 +103,9 @@ func (c *core) run(ctx context.Context, rpc string, keys []string, fn func(conte
 		return err
 	}
 	defer unlock()
+	if ctx.Err() != nil { // the caller gave up while waiting for the IDs
+		return &Error{Code: Busy, Reason: "OPERATION_IN_FLIGHT", Message: "gave up waiting for " + strings.Join(keys, ", "), Err: ctx.Err()}
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			log.Error("driver panicked", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))

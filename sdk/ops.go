@@ -3,6 +3,7 @@ package sdk
 import (
 	"context"
 	"fmt"
+	"slices"
 )
 
 func volumeKey(id string) string   { return "volume/" + id }
@@ -21,6 +22,7 @@ func (c *core) capacity(ctx context.Context) (Capacity, error) {
 	if err != nil {
 		return Capacity{}, err
 	}
+	report.Pools = slices.Clone(report.Pools) // normalized below; the driver may reuse its slice
 	pools := make(map[string]Pool, len(report.Pools))
 	for i := range report.Pools {
 		p := &report.Pools[i]
