@@ -29,7 +29,7 @@ func accountingClauses(t *testing.T, k *kit) {
 		}
 	})
 	k.clause(t, "A3/thin-create-provisions", func(t *testing.T) {
-		k.need(t, k.pool.Thin, "thin provisioning")
+		k.need(t, k.pool.Thin && measurable(k.pool), "thin provisioning with known capacity")
 		before := k.poolNow(t)
 		v := k.create(t, thin(k.request(k.size)))
 		after := k.poolNow(t)
