@@ -39,6 +39,8 @@ type LaunchConfig struct {
 	// Stdout receives anything the driver writes to its stdout after the handshake, which a
 	// well-behaved driver never does; nil logs it as a warning.
 	Stdout io.Writer
+	// Interceptors wrap every call to the driver, e.g. to measure it.
+	Interceptors []grpc.UnaryClientInterceptor
 }
 
 // passedEnv are the host variables a driver still sees.
@@ -70,7 +72,8 @@ func Launch(ctx context.Context, cfg LaunchConfig) (*Client, error) {
 		SyncStdout:       stdoutSink(cfg.Stdout, logger),
 		UnixSocketConfig: &plugin.UnixSocketConfig{TempDir: cfg.SocketDir},
 		GRPCDialOptions: []grpc.DialOption{grpc.WithDefaultCallOptions(
-			grpc.MaxCallRecvMsgSize(maxMessage), grpc.MaxCallSendMsgSize(maxMessage))},
+			grpc.MaxCallRecvMsgSize(maxMessage), grpc.MaxCallSendMsgSize(maxMessage)),
+			grpc.WithChainUnaryInterceptor(cfg.Interceptors...)},
 	})
 	c, err := dispense(ctx, pc, cfg)
 	if err != nil {

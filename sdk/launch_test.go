@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
+
 	"github.com/kilnstorage/kiln/sdk"
 )
 
@@ -73,7 +75,15 @@ func create(ctx context.Context, c *sdk.Client, name string) (sdk.Volume, error)
 }
 
 func TestLaunch_roundTrip(t *testing.T) {
-	c := launch(t, sdk.LaunchConfig{})
+	var mu sync.Mutex
+	var methods []string
+	count := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoke grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		mu.Lock()
+		methods = append(methods, method)
+		mu.Unlock()
+		return invoke(ctx, method, req, reply, cc, opts...)
+	}
+	c := launch(t, sdk.LaunchConfig{Interceptors: []grpc.UnaryClientInterceptor{count}})
 	if got := c.Info().Name; got != "testdriver" {
 		t.Errorf("Info().Name = %q", got)
 	}
@@ -84,6 +94,15 @@ func TestLaunch_roundTrip(t *testing.T) {
 	if err := c.Close(context.Background()); err != nil {
 		t.Errorf("Close: %v", err)
 	}
+	mu.Lock()
+	d := "/kiln.driver.v1.Driver/"
+	// Kill ends with go-plugin's own controller Shutdown, after the SDK's graceful one.
+	want := []string{d + "GetInfo", d + "Configure", d + "GetInfo", d + "CreateVolume", d + "Shutdown",
+		"/plugin.GRPCController/Shutdown"}
+	if !slices.Equal(methods, want) {
+		t.Errorf("the interceptor saw %v, want %v", methods, want)
+	}
+	mu.Unlock()
 	select {
 	case <-c.Done():
 	case <-time.After(5 * time.Second):
