@@ -262,3 +262,14 @@ func TestRun_journalsEveryBoundary(t *testing.T) {
 		t.Errorf("journal positions (-want +got):\n%s", diff)
 	}
 }
+
+func TestRun_everyObserverIsTold(t *testing.T) {
+	a, b := &events{}, &events{}
+	f := testFlow(&recorder{}, script{}, "a")
+	if err := f.Run(context.Background(), &Engine{Observers: []Observer{a, b}}, "", &state{}); err != nil {
+		t.Fatal(err)
+	}
+	if len(a.got) != 4 || !cmp.Equal(a.got, b.got) {
+		t.Errorf("observers saw %v and %v", a.got, b.got)
+	}
+}
