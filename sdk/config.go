@@ -25,22 +25,6 @@ type ConfigField struct {
 	Secret   bool   `json:"secret,omitempty"`
 }
 
-// A driver's configuration is a plain struct; each exported field is one key:
-//
-//	type Config struct {
-//		Dir      string        `kiln:"dir,required" doc:"Directory the pool lives in."`
-//		Password string        `kiln:"password,secret" doc:"Array password."`
-//		Timeout  time.Duration `kiln:"timeout" default:"30s" doc:"Per-command timeout."`
-//		Size     sdk.ByteSize  `kiln:"size" default:"10GiB"`
-//		Pools    []PoolConfig  `kiln:"pool"`
-//	}
-//
-// The kiln tag gives the key and the options required and secret; a field without it is keyed
-// by its name in snake_case, and `kiln:"-"` skips it. Types: string, bool, integers, floats,
-// time.Duration (written "30s"), ByteSize (written 4096 or "4GiB"), slices of these,
-// map[string]string, nested structs, pointers to structs (an optional block: nil when absent)
-// and slices of structs.
-
 var (
 	durationType = reflect.TypeFor[time.Duration]()
 	byteSizeType = reflect.TypeFor[ByteSize]()
@@ -49,6 +33,7 @@ var (
 type fieldSpec struct {
 	index    int
 	key      string
+	opts     []string
 	required bool
 	secret   bool
 	def      string
@@ -69,10 +54,13 @@ func fieldsOf(t reflect.Type) []fieldSpec {
 			name = snakeCase(f.Name)
 		}
 		def, hasDef := f.Tag.Lookup("default")
+		var optList []string
+		if opts != "" {
+			optList = strings.Split(opts, ",")
+		}
 		out = append(out, fieldSpec{
-			index: i, key: name, def: def, hasDef: hasDef, doc: f.Tag.Get("doc"),
-			required: slices.Contains(strings.Split(opts, ","), "required"),
-			secret:   slices.Contains(strings.Split(opts, ","), "secret"),
+			index: i, key: name, opts: optList, def: def, hasDef: hasDef, doc: f.Tag.Get("doc"),
+			required: slices.Contains(optList, "required"), secret: slices.Contains(optList, "secret"),
 		})
 	}
 	return out
@@ -92,30 +80,38 @@ func snakeCase(s string) string {
 	return b.String()
 }
 
-// SchemaOf describes the configuration struct C.
+// SchemaOf describes the configuration struct C, and rejects a struct whose tags are wrong: an
+// unknown option, a key used twice, a required field with a default, a default that does not
+// decode, or a type that contains itself.
 func SchemaOf[C any]() ([]ConfigField, error) {
 	t := reflect.TypeFor[C]()
 	if t.Kind() != reflect.Struct {
 		return nil, fmt.Errorf("config type %s is not a struct", t)
 	}
-	return schemaOf(t, "")
+	return schemaOf(t, "", map[reflect.Type]bool{})
 }
 
-func schemaOf(t reflect.Type, prefix string) ([]ConfigField, error) {
+func schemaOf(t reflect.Type, prefix string, seen map[reflect.Type]bool) ([]ConfigField, error) {
+	if seen[t] {
+		return nil, fmt.Errorf("%s: type %s contains itself", strings.TrimSuffix(prefix, "."), t)
+	}
+	seen[t] = true
+	defer delete(seen, t)
 	var out []ConfigField
+	keys := map[string]bool{}
 	for _, f := range fieldsOf(t) {
 		ft := t.Field(f.index).Type
+		if err := checkField(f, ft, keys); err != nil {
+			return nil, fmt.Errorf("%s%s: %w", prefix, f.key, err)
+		}
 		typ, err := typeName(ft)
 		if err != nil {
 			return nil, fmt.Errorf("%s%s: %w", prefix, f.key, err)
 		}
 		out = append(out, ConfigField{Name: prefix + f.key, Type: typ, Required: f.required,
 			Default: f.def, Doc: f.doc, Secret: f.secret})
-		if (ft.Kind() == reflect.Slice || ft.Kind() == reflect.Pointer) && ft.Elem().Kind() == reflect.Struct {
-			ft = ft.Elem()
-		}
-		if ft.Kind() == reflect.Struct && ft != durationType {
-			nested, err := schemaOf(ft, prefix+f.key+".")
+		if bt, ok := blockType(ft); ok {
+			nested, err := schemaOf(bt, prefix+f.key+".", seen)
 			if err != nil {
 				return nil, err
 			}
@@ -123,6 +119,45 @@ func schemaOf(t reflect.Type, prefix string) ([]ConfigField, error) {
 		}
 	}
 	return out, nil
+}
+
+// checkField rejects a field whose tags are wrong.
+func checkField(f fieldSpec, t reflect.Type, keys map[string]bool) error {
+	for _, o := range f.opts {
+		if o != "required" && o != "secret" {
+			return fmt.Errorf("unknown kiln tag option %q (want required or secret)", o)
+		}
+	}
+	switch {
+	case keys[f.key]:
+		return fmt.Errorf("key used by two fields")
+	case f.required && f.hasDef:
+		return fmt.Errorf("a required field cannot have a default")
+	}
+	keys[f.key] = true
+	if f.hasDef {
+		if err := decodeDefault(f.key, f.def, reflect.New(t).Elem()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// blockType returns the struct of a block field: a struct, a pointer to one, or a list of
+// either.
+func blockType(t reflect.Type) (reflect.Type, bool) {
+	if t.Kind() == reflect.Slice {
+		t = t.Elem()
+	}
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t, t.Kind() == reflect.Struct && t != durationType
+}
+
+func isBlock(t reflect.Type) bool {
+	_, ok := blockType(t)
+	return ok
 }
 
 func typeName(t reflect.Type) (string, error) {
@@ -149,7 +184,7 @@ func typeName(t reflect.Type) (string, error) {
 	case reflect.Struct:
 		return "block", nil
 	case reflect.Slice:
-		if t.Elem().Kind() == reflect.Struct && t.Elem() != durationType {
+		if isBlock(t) {
 			return "list(block)", nil
 		}
 		elem, err := typeName(t.Elem())
@@ -165,6 +200,22 @@ func typeName(t reflect.Type) (string, error) {
 	return "", fmt.Errorf("unsupported field type %s", t)
 }
 
+// A driver's configuration is a plain struct; each exported field is one key:
+//
+//	type Config struct {
+//		Dir      string        `kiln:"dir,required" doc:"Directory the pool lives in."`
+//		Password string        `kiln:"password,secret" doc:"Array password."`
+//		Timeout  time.Duration `kiln:"timeout" default:"30s" doc:"Per-command timeout."`
+//		Size     sdk.ByteSize  `kiln:"size" default:"10GiB"`
+//		Pools    []PoolConfig  `kiln:"pool"`
+//	}
+//
+// The kiln tag gives the key and the options required and secret; a field without it is keyed
+// by its name in snake_case, and `kiln:"-"` skips it. Types: string, bool, integers, floats,
+// time.Duration (written "30s"), ByteSize (written 4096 or "4GiB"), slices of these,
+// map[string]string, nested structs, pointers to structs (an optional block: nil when absent)
+// and slices of structs.
+//
 // DecodeConfig decodes raw (a JSON object; empty means {}) into C strictly: an unknown key, a
 // value of the wrong type or a missing required key is an InvalidArgument error naming the
 // key's path. Defaults from `default` tags fill absent keys, then C's Validate method, if it
@@ -263,12 +314,26 @@ func decodeValue(path string, raw []byte, v reflect.Value) error {
 		}
 		s := reflect.MakeSlice(t, len(items), len(items))
 		for i, item := range items {
+			if string(bytes.TrimSpace(item)) == "null" {
+				return configError(fmt.Sprintf("%s[%d]", path, i), "null is not a value")
+			}
 			if err := decodeValue(fmt.Sprintf("%s[%d]", path, i), item, s.Index(i)); err != nil {
 				return err
 			}
 		}
 		v.Set(s)
 		return nil
+	}
+	if t.Kind() == reflect.Map {
+		var m map[string]*string
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return configError(path, "want map(string), got %s", jsonKind(raw))
+		}
+		for k, val := range m {
+			if val == nil {
+				return configError(path+"."+k, "null is not a value")
+			}
+		}
 	}
 	if err := json.Unmarshal(raw, v.Addr().Interface()); err != nil {
 		typ, _ := typeName(t)
@@ -341,7 +406,7 @@ func redact(v reflect.Value) any {
 			return nil
 		}
 		return redact(v.Elem())
-	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Struct:
+	case t.Kind() == reflect.Slice && isBlock(t):
 		out := make([]any, v.Len())
 		for i := range out {
 			out[i] = redact(v.Index(i))

@@ -133,3 +133,70 @@ func TestParseByteSize(t *testing.T) {
 		}
 	}
 }
+
+type badOption struct {
+	Dir string `kiln:"dir,requried"`
+}
+
+type dupKey struct {
+	A string `kiln:"x"`
+	B string `kiln:"x"`
+}
+
+type requiredDefault struct {
+	A string `kiln:"a,required" default:"x"`
+}
+
+type badDefault struct {
+	T time.Duration `kiln:"t" default:"soon"`
+}
+
+type cyclic struct {
+	Next *cyclic `kiln:"next"`
+}
+
+func TestSchemaOf_rejectsBadTags(t *testing.T) {
+	for name, check := range map[string]func() ([]ConfigField, error){
+		"unknown kiln tag option": SchemaOf[badOption],
+		"key used by two fields":  SchemaOf[dupKey],
+		"cannot have a default":   SchemaOf[requiredDefault],
+		"bad default":             SchemaOf[badDefault],
+		"contains itself":         SchemaOf[cyclic],
+	} {
+		if _, err := check(); err == nil || !strings.Contains(err.Error(), strings.TrimPrefix(name, "bad ")) {
+			t.Errorf("%s: SchemaOf = %v", name, err)
+		}
+	}
+}
+
+type secretItem struct {
+	Name     string `kiln:"name"`
+	Password string `kiln:"password,secret"`
+}
+
+type secretList struct {
+	Items []*secretItem `kiln:"item"`
+}
+
+func TestRedact_secretsInListsOfBlocks(t *testing.T) {
+	cfg, err := DecodeConfig[secretList]([]byte(`{"item": [{"name": "a", "password": "hunter2"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := fmt.Sprint(Redact(cfg))
+	if strings.Contains(got, "hunter2") || !strings.Contains(got, "<redacted>") {
+		t.Errorf("Redact = %s", got)
+	}
+	schema, _ := SchemaOf[secretList]()
+	if len(schema) != 3 || !schema[2].Secret || schema[2].Name != "item.password" {
+		t.Errorf("schema = %+v", schema)
+	}
+}
+
+func TestDecodeConfig_nullIsNotAValue(t *testing.T) {
+	for _, in := range []string{`{"dir": "/x", "tags": ["a", null]}`, `{"dir": "/x", "labels": {"k": null}}`} {
+		if _, err := DecodeConfig[testConfig]([]byte(in)); err == nil || !strings.Contains(err.Error(), "null is not a value") {
+			t.Errorf("DecodeConfig(%s) = %v", in, err)
+		}
+	}
+}

@@ -35,10 +35,17 @@ type core struct {
 	active  atomic.Int64
 
 	mu      sync.Mutex
-	drv     Driver
-	caps    Capabilities
-	pools   map[string]Pool
+	gen     *generation // nil until configured
 	closing bool
+}
+
+// generation is one configured driver, with its own count of calls so that a reconfiguration
+// closes it only once they have drained, and its own view of the pools.
+type generation struct {
+	drv   Driver
+	caps  Capabilities
+	calls sync.WaitGroup
+	pools map[string]Pool // guarded by core.mu
 }
 
 func newCore(f factory, o options) *core {
@@ -56,37 +63,38 @@ var (
 		Message: "the driver is shutting down"}
 )
 
-// driver returns the configured driver and its capabilities.
-func (c *core) driver() (Driver, Capabilities, error) {
+// current returns the configured driver's generation.
+func (c *core) current() (*generation, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	switch {
 	case c.closing:
-		return nil, Capabilities{}, errShuttingDown
-	case c.drv == nil:
-		return nil, Capabilities{}, errNotConfigured
+		return nil, errShuttingDown
+	case c.gen == nil:
+		return nil, errNotConfigured
 	}
-	return c.drv, c.caps, nil
+	return c.gen, nil
 }
 
 // run calls fn with the configured driver, holding the locks of keys, on a context that
 // Shutdown cancels. It turns a panic into an Internal error and any error into one the wire
 // can carry.
-func (c *core) run(ctx context.Context, rpc string, keys []string, fn func(context.Context, Driver) error) (err error) {
+func (c *core) run(ctx context.Context, rpc string, keys []string, fn func(context.Context, *generation) error) (err error) {
 	c.mu.Lock()
-	d, closing := c.drv, c.closing
-	if !closing && d != nil {
+	g, closing := c.gen, c.closing
+	if !closing && g != nil {
 		c.calls.Add(1)
+		g.calls.Add(1)
 	}
 	c.mu.Unlock()
 	switch {
 	case closing:
 		return errShuttingDown
-	case d == nil:
+	case g == nil:
 		return errNotConfigured
 	}
 	c.active.Add(1)
-	defer func() { c.active.Add(-1); c.calls.Done() }()
+	defer func() { c.active.Add(-1); g.calls.Done(); c.calls.Done() }()
 	ctx, cancel := context.WithCancel(ctx)
 	defer context.AfterFunc(c.stopCtx, cancel)()
 	defer cancel()
@@ -113,7 +121,7 @@ func (c *core) run(ctx context.Context, rpc string, keys []string, fn func(conte
 				Message: fmt.Sprintf("driver panicked in %s: %v", rpc, r)}
 		}
 	}()
-	return normalize(fn(ctx, d))
+	return normalize(fn(ctx, g))
 }
 
 func logCall(log hclog.Logger, took time.Duration, err error) {
@@ -127,11 +135,18 @@ func logCall(log hclog.Logger, took time.Duration, err error) {
 	}
 }
 
-// normalize keeps Errors and context errors and wraps anything else as Internal.
+// normalize keeps Errors and context errors and wraps anything else as Internal. An Error
+// without a valid Code is a driver bug that must not pass for success on the wire.
 func normalize(err error) error {
 	var e *Error
 	switch {
-	case err == nil, errors.As(err, &e):
+	case err == nil:
+		return nil
+	case errors.As(err, &e):
+		if e.Code == OK || int(e.Code) >= len(codeNames) {
+			return &Error{Code: Internal, Reason: "INVALID_ERROR_CODE",
+				Message: fmt.Sprintf("driver returned an error with code %v: %v", e.Code, err), Err: err}
+		}
 		return err
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return err
@@ -142,8 +157,8 @@ func normalize(err error) error {
 func (c *core) info(context.Context) (Info, error) {
 	info := c.f.info
 	c.mu.Lock()
-	if c.drv != nil {
-		info.Capabilities = c.caps
+	if c.gen != nil {
+		info.Capabilities = c.gen.caps
 	}
 	c.mu.Unlock()
 	return info, nil
@@ -158,64 +173,104 @@ func (c *core) configure(ctx context.Context, req ConfigureRequest) (ConfigureRe
 		c.log.SetLevel(level)
 	}
 	env := Env{Backend: req.Backend, Logger: c.log, HostVersion: req.HostVersion}
-	d, echo, err := c.f.build(ctx, req.Config, env)
+	d, echo, err := c.build(ctx, req.Config, env)
 	if err != nil {
 		return ConfigureResponse{}, normalize(err)
 	}
 	c.mu.Lock()
 	if c.closing {
 		c.mu.Unlock()
+		c.retire(ctx, &generation{drv: d})
 		return ConfigureResponse{}, errShuttingDown
 	}
-	old := c.drv
-	c.drv, c.caps, c.pools = d, CapabilitiesOf(d), nil
+	old := c.gen
+	c.gen = &generation{drv: d, caps: CapabilitiesOf(d)}
 	c.mu.Unlock()
-	if cl, ok := old.(Closer); ok {
-		if err := cl.Close(ctx); err != nil {
-			c.log.Warn("closing the previous driver failed", "error", err)
-		}
+	if old != nil {
+		c.retire(ctx, old)
 	}
 	c.log.Info("configured", "backend", req.Backend)
 	return ConfigureResponse{Echo: echo}, nil
 }
 
-func (c *core) probe(ctx context.Context) error {
-	if _, caps, err := c.driver(); err != nil {
-		return err
-	} else if !caps.Probe {
-		_, err := c.capacity(ctx)
-		return err
-	}
-	return c.run(ctx, "Probe", nil, func(ctx context.Context, d Driver) error {
-		return d.(Prober).Probe(ctx)
-	})
+// build runs the Plugin's decoding, validation and New, turning a panic into an error.
+func (c *core) build(ctx context.Context, raw []byte, env Env) (d Driver, echo []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.log.Error("driver panicked while being configured", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			err = &Error{Code: Internal, Reason: "DRIVER_PANIC", Message: fmt.Sprintf("driver panicked in Configure: %v", r)}
+		}
+	}()
+	return c.f.build(ctx, raw, env)
 }
 
-func (c *core) shutdown(ctx context.Context) (int, error) {
-	c.mu.Lock()
-	already := c.closing
-	c.closing = true
-	d := c.drv
-	c.mu.Unlock()
-	if already {
-		return 0, nil
+// retire closes a replaced driver once its calls have drained, bounded by ctx (or the default
+// drain); a driver whose calls do not drain is left open rather than closed under them.
+func (c *core) retire(ctx context.Context, g *generation) {
+	cl, ok := g.drv.(Closer)
+	if !ok {
+		return
 	}
-	c.stop()
+	if !drain(ctx, &g.calls) {
+		c.log.Warn("the previous driver still has calls running; not closing it")
+		return
+	}
+	if err := cl.Close(ctx); err != nil {
+		c.log.Warn("closing the previous driver failed", "error", err)
+	}
+}
+
+// drain waits for calls, bounded by ctx or, without a deadline, by the default drain.
+func drain(ctx context.Context, calls *sync.WaitGroup) bool {
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, defaultDrain)
 		defer cancel()
 	}
 	drained := make(chan struct{})
-	go func() { c.calls.Wait(); close(drained) }()
+	go func() { calls.Wait(); close(drained) }()
 	select {
 	case <-drained:
+		return true
 	case <-ctx.Done():
+		return false
+	}
+}
+
+func (c *core) probe(ctx context.Context) error {
+	if g, err := c.current(); err != nil {
+		return err
+	} else if !g.caps.Probe {
+		_, err := c.capacity(ctx)
+		return err
+	}
+	return c.run(ctx, "Probe", nil, func(ctx context.Context, g *generation) error {
+		return g.drv.(Prober).Probe(ctx)
+	})
+}
+
+// shutdown refuses new calls, cancels the running ones and, once they have drained (bounded
+// by ctx), closes the driver. Calls still running at the deadline are reported and the driver
+// is not closed under them.
+func (c *core) shutdown(ctx context.Context) (int, error) {
+	c.mu.Lock()
+	already := c.closing
+	c.closing = true
+	g := c.gen
+	c.mu.Unlock()
+	if already {
+		return 0, nil
+	}
+	c.stop()
+	if !drain(ctx, &c.calls) {
 		n := int(c.active.Load())
-		c.log.Warn("shutdown: calls still running after the drain", "calls", n)
+		c.log.Warn("shutdown: calls still running after the drain; the driver is not closed", "calls", n)
 		return n, nil
 	}
-	if cl, ok := d.(Closer); ok {
+	if g == nil {
+		return 0, nil
+	}
+	if cl, ok := g.drv.(Closer); ok {
 		if err := cl.Close(ctx); err != nil {
 			return 0, normalize(err)
 		}

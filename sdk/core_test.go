@@ -262,3 +262,85 @@ func TestCore_configureAndShutdown(t *testing.T) {
 		t.Errorf("after Close: %v", err)
 	}
 }
+
+func TestCore_errorWithoutACodeIsInternal(t *testing.T) {
+	f := &funcs{create: func(context.Context, sdk.CreateVolumeRequest) (sdk.Volume, error) {
+		return sdk.Volume{}, &sdk.Error{Reason: "FORGOT_THE_CODE"}
+	}}
+	transports(t, f, func(t *testing.T, c *sdk.Client) {
+		var e *sdk.Error
+		_, err := c.CreateVolume(context.Background(), req("a", 8<<20))
+		if !errors.As(err, &e) || e.Code != sdk.Internal || e.Reason != "INVALID_ERROR_CODE" {
+			t.Errorf("an Error without a code: %v, want Internal INVALID_ERROR_CODE", err)
+		}
+	})
+}
+
+func TestCore_driverUnavailableIsNotAnExit(t *testing.T) {
+	f := &funcs{create: func(context.Context, sdk.CreateVolumeRequest) (sdk.Volume, error) {
+		return sdk.Volume{}, &sdk.Error{Code: sdk.Unavailable, Message: "array offline"}
+	}}
+	transports(t, f, func(t *testing.T, c *sdk.Client) {
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		defer cancel()
+		_, err := c.CreateVolume(ctx, req("a", 8<<20))
+		if sdk.CodeOf(err) != sdk.Unavailable || errors.Is(err, sdk.ErrPluginExited) {
+			t.Errorf("the driver's own Unavailable: %v", err)
+		}
+	})
+}
+
+func TestCore_reconfigureClosesTheOldDriverAfterItsCalls(t *testing.T) {
+	started, release := make(chan struct{}), make(chan struct{})
+	var closedDuringCall atomic.Bool
+	var old *funcs
+	old = &funcs{create: func(_ context.Context, r sdk.CreateVolumeRequest) (sdk.Volume, error) {
+		close(started)
+		<-release
+		closedDuringCall.Store(old.closed.Load())
+		return sdk.Volume{ID: r.ID, SizeBytes: r.SizeBytes}, nil
+	}}
+	drivers := []*funcs{old, {}}
+	var n atomic.Int32
+	p := sdk.Plugin[noConfig, *funcs]{Name: "funcs", Version: "1", New: func(context.Context, noConfig, sdk.Env) (*funcs, error) {
+		d := drivers[n.Add(1)-1]
+		d.pools = []sdk.Pool{pool}
+		return d, nil
+	}}
+	c := sdk.Direct(p)
+	ctx := context.Background()
+	if _, err := c.Configure(ctx, sdk.ConfigureRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error)
+	go func() { _, err := c.CreateVolume(ctx, req("a", 8<<20)); done <- err }()
+	<-started
+	reconfigured := make(chan error)
+	go func() { _, err := c.Configure(ctx, sdk.ConfigureRequest{}); reconfigured <- err }()
+	time.Sleep(50 * time.Millisecond)
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-reconfigured; err != nil {
+		t.Fatal(err)
+	}
+	if closedDuringCall.Load() || !old.closed.Load() {
+		t.Errorf("old driver closed during its call: %v; closed after: %v", closedDuringCall.Load(), old.closed.Load())
+	}
+}
+
+func TestCore_configureSurvivesPanicsAndNilDrivers(t *testing.T) {
+	for name, newFn := range map[string]func(context.Context, noConfig, sdk.Env) (*funcs, error){
+		"panic": func(context.Context, noConfig, sdk.Env) (*funcs, error) { panic("bad config") },
+		"nil":   func(context.Context, noConfig, sdk.Env) (*funcs, error) { return nil, nil },
+	} {
+		t.Run(name, func(t *testing.T) {
+			c := sdk.Direct(sdk.Plugin[noConfig, *funcs]{Name: "funcs", Version: "1", New: newFn})
+			_, err := c.Configure(context.Background(), sdk.ConfigureRequest{})
+			if sdk.CodeOf(err) != sdk.Internal {
+				t.Errorf("Configure = %v, want Internal", err)
+			}
+		})
+	}
+}

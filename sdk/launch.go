@@ -32,7 +32,8 @@ type LaunchConfig struct {
 	Logger hclog.Logger
 	// LogLevel is the level the driver logs at; empty takes Logger's level.
 	LogLevel string
-	// SocketDir holds the plugin's unix socket; empty uses the system's temporary directory.
+	// SocketDir is where each launch makes the directory of its unix socket, removed when the
+	// process ends; empty uses the system's temporary directory.
 	SocketDir string
 	// StartTimeout bounds the handshake; 0 means 30 s.
 	StartTimeout time.Duration
@@ -57,8 +58,12 @@ func Launch(ctx context.Context, cfg LaunchConfig) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	sockets, err := os.MkdirTemp(cfg.SocketDir, "kiln-driver-")
+	if err != nil {
+		return nil, fmt.Errorf("launch driver %s: %w", cfg.Path, err)
+	}
 	cmd := exec.Command(cfg.Path, cfg.Args...)
-	cmd.Env = launchEnv(cfg, logger)
+	cmd.Env = append(launchEnv(cfg, logger), plugin.EnvUnixSocketDir+"="+sockets)
 	pc := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  handshake,
 		VersionedPlugins: map[int]plugin.PluginSet{ProtocolVersion: {pluginName: &grpcPlugin{}}},
@@ -70,7 +75,6 @@ func Launch(ctx context.Context, cfg LaunchConfig) (*Client, error) {
 		StartTimeout:     orDefault(cfg.StartTimeout, 30*time.Second),
 		Logger:           logger,
 		SyncStdout:       stdoutSink(cfg.Stdout, logger),
-		UnixSocketConfig: &plugin.UnixSocketConfig{TempDir: cfg.SocketDir},
 		GRPCDialOptions: []grpc.DialOption{grpc.WithDefaultCallOptions(
 			grpc.MaxCallRecvMsgSize(maxMessage), grpc.MaxCallSendMsgSize(maxMessage)),
 			grpc.WithChainUnaryInterceptor(cfg.Interceptors...)},
@@ -78,8 +82,10 @@ func Launch(ctx context.Context, cfg LaunchConfig) (*Client, error) {
 	c, err := dispense(ctx, pc, cfg)
 	if err != nil {
 		pc.Kill()
+		os.RemoveAll(sockets)
 		return nil, err
 	}
+	go func() { <-c.done; os.RemoveAll(sockets) }() // however the process ends
 	return c, nil
 }
 
@@ -144,6 +150,9 @@ func launchEnv(cfg LaunchConfig, logger hclog.Logger) []string {
 	level := cfg.LogLevel
 	if level == "" {
 		level = logger.GetLevel().String()
+		if logger.GetLevel() == hclog.NoLevel {
+			level = "off" // a host that keeps no driver logs: don't make the driver write them
+		}
 	}
 	return append(append(env, LogLevelEnv+"="+level), cfg.Env...)
 }

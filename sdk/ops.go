@@ -3,99 +3,10 @@ package sdk
 import (
 	"context"
 	"fmt"
-	"slices"
 )
 
 func volumeKey(id string) string   { return "volume/" + id }
 func snapshotKey(id string) string { return "snapshot/" + id }
-
-func (c *core) capacity(ctx context.Context) (Capacity, error) {
-	var report Capacity
-	err := c.run(ctx, "GetCapacity", nil, func(ctx context.Context, d Driver) (err error) {
-		report, err = d.Capacity(ctx)
-		return err
-	})
-	if err != nil {
-		return Capacity{}, err
-	}
-	_, caps, err := c.driver()
-	if err != nil {
-		return Capacity{}, err
-	}
-	report.Pools = slices.Clone(report.Pools) // normalized below; the driver may reuse its slice
-	pools := make(map[string]Pool, len(report.Pools))
-	for i := range report.Pools {
-		p := &report.Pools[i]
-		if err := checkPool(p, caps); err != nil {
-			return Capacity{}, &Error{Code: Internal, Reason: "INVALID_CAPACITY_REPORT", Pool: p.Name,
-				Message: fmt.Sprintf("pool %q: %v", p.Name, err)}
-		}
-		if _, dup := pools[p.Name]; dup {
-			return Capacity{}, &Error{Code: Internal, Reason: "INVALID_CAPACITY_REPORT",
-				Message: fmt.Sprintf("pool %q reported twice", p.Name)}
-		}
-		pools[p.Name] = *p
-	}
-	report.Seq, report.BootID = c.seq.Add(1), c.bootID
-	c.mu.Lock()
-	c.pools = pools
-	c.mu.Unlock()
-	return report, nil
-}
-
-// checkPool rejects a malformed pool and fills the defaults of zero fields.
-func checkPool(p *Pool, caps Capabilities) error {
-	switch {
-	case p.Name == "":
-		return fmt.Errorf("pool without a name")
-	case p.State < PoolUp || p.State > PoolDown:
-		return fmt.Errorf("unknown state %d", p.State)
-	case p.TotalBytes < 0 || p.FreeBytes < 0 || p.ProvisionedBytes < 0:
-		return fmt.Errorf("negative byte count")
-	case !p.CapacityUnknown && !p.CapacityInfinite && p.FreeBytes > p.TotalBytes:
-		return fmt.Errorf("free bytes %d exceed total bytes %d", p.FreeBytes, p.TotalBytes)
-	case !p.Thin && !p.Thick:
-		return fmt.Errorf("offers neither thin nor thick provisioning")
-	case p.MinVolumeBytes < 0 || p.MaxVolumeBytes < 0 || p.GranularityBytes < 0:
-		return fmt.Errorf("negative volume bounds")
-	case p.MaxVolumeBytes > 0 && p.MinVolumeBytes > p.MaxVolumeBytes:
-		return fmt.Errorf("min volume size %d exceeds max %d", p.MinVolumeBytes, p.MaxVolumeBytes)
-	case p.MaxOversubscription < 0:
-		return fmt.Errorf("negative over-subscription ratio")
-	}
-	if p.GranularityBytes == 0 {
-		p.GranularityBytes = 1
-	}
-	if p.Features == nil {
-		f := caps.Features()
-		p.Features = &f
-	}
-	return p.Features.check(caps)
-}
-
-// pool returns the last reported pool named name, asking the driver for a fresh report when it
-// is not known yet.
-func (c *core) pool(ctx context.Context, name string) (Pool, error) {
-	if name == "" {
-		return Pool{}, ErrorInvalid("pool", "required")
-	}
-	c.mu.Lock()
-	p, ok := c.pools[name]
-	c.mu.Unlock()
-	if ok {
-		return p, nil
-	}
-	report, err := c.capacity(ctx)
-	if err != nil {
-		return Pool{}, err
-	}
-	if p, ok := report.Pool(name); ok {
-		return p, nil
-	}
-	e := ErrorInvalid("pool", fmt.Sprintf("unknown pool %q", name))
-	e.Pool = name
-	return Pool{}, e
-}
 
 // fitSize rounds size up to the pool's granularity and checks the pool's bounds.
 func fitSize(p Pool, field string, size int64) (int64, error) {
@@ -128,10 +39,11 @@ func unsupported(op, pool string) *Error {
 
 // checkCreate validates a create request and rounds its size.
 func (c *core) checkCreate(ctx context.Context, req *CreateVolumeRequest, src source) error {
-	_, caps, err := c.driver()
+	g, err := c.current()
 	if err != nil {
 		return err
 	}
+	caps := g.caps
 	if req.ID == "" {
 		return ErrorInvalid("id", "required")
 	}
@@ -177,14 +89,14 @@ func (c *core) createVolume(ctx context.Context, req CreateVolumeRequest, src so
 		keys = append(keys, volumeKey(src.volume.ID))
 	}
 	var v Volume
-	err := c.run(ctx, "CreateVolume", keys, func(ctx context.Context, d Driver) (err error) {
+	err := c.run(ctx, "CreateVolume", keys, func(ctx context.Context, g *generation) (err error) {
 		switch {
 		case src.snapshot != nil:
-			v, err = d.(SnapshotRestorer).CreateVolumeFromSnapshot(ctx, req, *src.snapshot)
+			v, err = g.drv.(SnapshotRestorer).CreateVolumeFromSnapshot(ctx, req, *src.snapshot)
 		case src.volume != nil:
-			v, err = d.(Cloner).CloneVolume(ctx, req, *src.volume)
+			v, err = g.drv.(Cloner).CloneVolume(ctx, req, *src.volume)
 		default:
-			v, err = d.CreateVolume(ctx, req)
+			v, err = g.drv.CreateVolume(ctx, req)
 		}
 		return err
 	})
@@ -218,18 +130,18 @@ func (c *core) deleteVolume(ctx context.Context, vol VolumeRef) error {
 	if vol.ID == "" {
 		return ErrorInvalid("id", "required")
 	}
-	return c.run(ctx, "DeleteVolume", []string{volumeKey(vol.ID)}, func(ctx context.Context, d Driver) error {
-		return d.DeleteVolume(ctx, vol)
+	return c.run(ctx, "DeleteVolume", []string{volumeKey(vol.ID)}, func(ctx context.Context, g *generation) error {
+		return g.drv.DeleteVolume(ctx, vol)
 	})
 }
 
-// need returns the driver when it implements capability ok.
+// need reports an error unless the configured driver has the capability.
 func (c *core) need(has func(Capabilities) bool, op string) error {
-	_, caps, err := c.driver()
+	g, err := c.current()
 	if err != nil {
 		return err
 	}
-	if !has(caps) {
+	if !has(g.caps) {
 		return unsupported(op, "")
 	}
 	return nil
@@ -243,8 +155,8 @@ func (c *core) getVolume(ctx context.Context, vol VolumeRef) (Volume, error) {
 		return Volume{}, ErrorInvalid("id", "required")
 	}
 	var v Volume
-	err := c.run(ctx, "GetVolume", nil, func(ctx context.Context, d Driver) (err error) {
-		v, err = d.(Inspector).GetVolume(ctx, vol)
+	err := c.run(ctx, "GetVolume", nil, func(ctx context.Context, g *generation) (err error) {
+		v, err = g.drv.(Inspector).GetVolume(ctx, vol)
 		return err
 	})
 	return v, err
@@ -258,8 +170,8 @@ func (c *core) listVolumes(ctx context.Context, req ListRequest) (ListPage, erro
 		return ListPage{}, ErrorInvalid("limit", "must not be negative")
 	}
 	var page ListPage
-	err := c.run(ctx, "ListVolumes", nil, func(ctx context.Context, d Driver) (err error) {
-		page, err = d.(Lister).ListVolumes(ctx, req)
+	err := c.run(ctx, "ListVolumes", nil, func(ctx context.Context, g *generation) (err error) {
+		page, err = g.drv.(Lister).ListVolumes(ctx, req)
 		return err
 	})
 	return page, err
@@ -283,8 +195,8 @@ func (c *core) extendVolume(ctx context.Context, vol VolumeRef, size int64) (Vol
 		return Volume{}, err
 	}
 	var v Volume
-	err = c.run(ctx, "ExtendVolume", []string{volumeKey(vol.ID)}, func(ctx context.Context, d Driver) (err error) {
-		v, err = d.(Extender).ExtendVolume(ctx, vol, size)
+	err = c.run(ctx, "ExtendVolume", []string{volumeKey(vol.ID)}, func(ctx context.Context, g *generation) (err error) {
+		v, err = g.drv.(Extender).ExtendVolume(ctx, vol, size)
 		return err
 	})
 	if err != nil {
@@ -314,8 +226,8 @@ func (c *core) createSnapshot(ctx context.Context, req CreateSnapshotRequest) (S
 	}
 	var s Snapshot
 	keys := []string{snapshotKey(req.ID), volumeKey(req.Volume.ID)}
-	err := c.run(ctx, "CreateSnapshot", keys, func(ctx context.Context, d Driver) (err error) {
-		s, err = d.(Snapshotter).CreateSnapshot(ctx, req)
+	err := c.run(ctx, "CreateSnapshot", keys, func(ctx context.Context, g *generation) (err error) {
+		s, err = g.drv.(Snapshotter).CreateSnapshot(ctx, req)
 		return err
 	})
 	return s, err
@@ -332,8 +244,8 @@ func (c *core) deleteSnapshot(ctx context.Context, snap SnapshotRef) error {
 	if snap.SourceVolumeID != "" {
 		keys = append(keys, volumeKey(snap.SourceVolumeID))
 	}
-	return c.run(ctx, "DeleteSnapshot", keys, func(ctx context.Context, d Driver) error {
-		return d.(Snapshotter).DeleteSnapshot(ctx, snap)
+	return c.run(ctx, "DeleteSnapshot", keys, func(ctx context.Context, g *generation) error {
+		return g.drv.(Snapshotter).DeleteSnapshot(ctx, snap)
 	})
 }
 
@@ -345,8 +257,8 @@ func (c *core) connect(ctx context.Context, vol VolumeRef, to Initiator) (Connec
 		return Connection{}, ErrorInvalid("id", "required")
 	}
 	var conn Connection
-	err := c.run(ctx, "Connect", []string{volumeKey(vol.ID)}, func(ctx context.Context, d Driver) (err error) {
-		conn, err = d.(Connector).Connect(ctx, vol, to)
+	err := c.run(ctx, "Connect", []string{volumeKey(vol.ID)}, func(ctx context.Context, g *generation) (err error) {
+		conn, err = g.drv.(Connector).Connect(ctx, vol, to)
 		return err
 	})
 	return conn, err
@@ -359,7 +271,7 @@ func (c *core) disconnect(ctx context.Context, vol VolumeRef, from Initiator) er
 	if vol.ID == "" {
 		return ErrorInvalid("id", "required")
 	}
-	return c.run(ctx, "Disconnect", []string{volumeKey(vol.ID)}, func(ctx context.Context, d Driver) error {
-		return d.(Connector).Disconnect(ctx, vol, from)
+	return c.run(ctx, "Disconnect", []string{volumeKey(vol.ID)}, func(ctx context.Context, g *generation) error {
+		return g.drv.(Connector).Disconnect(ctx, vol, from)
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"regexp"
 
 	"github.com/hashicorp/go-hclog"
@@ -84,7 +85,7 @@ func (p Plugin[C, D]) factory() factory {
 		if err != nil {
 			return nil, nil, err
 		}
-		if Driver(d) == nil {
+		if isNil(d) {
 			return nil, nil, ErrorInternal(fmt.Errorf("driver %s: New returned a nil driver", p.Name))
 		}
 		echo, err := json.Marshal(Redact(cfg))
@@ -102,4 +103,16 @@ func (f factory) validate() error {
 		return fmt.Errorf("kiln sdk: driver name %q does not match %s", f.info.Name, namePattern)
 	}
 	return nil
+}
+
+// isNil tells whether a driver value is nil, including a typed nil pointer.
+func isNil(d any) bool {
+	if d == nil {
+		return true
+	}
+	switch v := reflect.ValueOf(d); v.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Func, reflect.Chan, reflect.Interface:
+		return v.IsNil()
+	}
+	return false
 }

@@ -47,7 +47,7 @@ func toStatus(err error, driver string) error {
 	if err == nil {
 		return nil
 	}
-	e := asError(err)
+	e := asError(normalize(err))
 	st := status.New(toGRPC[e.Code], e.Message)
 	meta := make(map[string]string, len(e.Meta)+1)
 	for k, v := range e.Meta {
@@ -86,6 +86,21 @@ func asError(err error) *Error {
 		return &Error{Code: DeadlineExceeded, Reason: "DEADLINE_EXCEEDED", Message: err.Error()}
 	}
 	return ErrorInternal(err)
+}
+
+// fromDriver tells whether a call's error came from the driver side — which always attaches an
+// ErrorInfo — rather than from the transport.
+func fromDriver(err error) bool {
+	st, ok := status.FromError(err)
+	if !ok {
+		return false
+	}
+	for _, d := range st.Details() {
+		if _, ok := d.(*errdetails.ErrorInfo); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // fromStatus turns an error from a gRPC call back into an *Error with its details.

@@ -20,15 +20,15 @@ type stub struct {
 	done <-chan struct{}
 }
 
-// fail converts a call's error. A transport failure (Unavailable or Canceled with no details,
-// while the caller still waits) that coincides with the process going away becomes an
-// Unavailable Error wrapping ErrPluginExited.
+// fail converts a call's error. A transport failure (Unavailable or Canceled without the
+// ErrorInfo every driver-side error carries, while the caller still waits) that coincides with
+// the process going away becomes an Unavailable Error wrapping ErrPluginExited.
 func (s *stub) fail(ctx context.Context, err error) error {
 	if err == nil {
 		return nil
 	}
 	e := fromStatus(err).(*Error)
-	if (e.Code != Unavailable && e.Code != Canceled) || e.Reason != "" || ctx.Err() != nil || s.done == nil {
+	if (e.Code != Unavailable && e.Code != Canceled) || fromDriver(err) || ctx.Err() != nil || s.done == nil {
 		return e
 	}
 	t := time.NewTimer(exitWait)

@@ -46,18 +46,23 @@ func configClauses(t *testing.T, k *kit) {
 		if err != nil {
 			t.Fatalf("Configure: %v", err)
 		}
+		var given, echoed any
+		_ = json.Unmarshal(k.raw, &given)
+		_ = json.Unmarshal(resp.Echo, &echoed)
 		checked := 0
 		for _, f := range k.client.Info().Schema {
-			if !f.Secret || strings.Contains(f.Name, ".") {
+			if !f.Secret {
 				continue
 			}
-			var given, echoed map[string]any
-			_ = json.Unmarshal(k.raw, &given)
-			_ = json.Unmarshal(resp.Echo, &echoed)
-			if v, ok := given[f.Name]; ok && v != "" {
+			path := strings.Split(f.Name, ".")
+			in, out := valuesAt(given, path), valuesAt(echoed, path)
+			for i, v := range in {
+				if v == nil || v == "" {
+					continue
+				}
 				checked++
-				if echoed[f.Name] != "<redacted>" {
-					t.Errorf("secret %s echoed as %v", f.Name, echoed[f.Name])
+				if i >= len(out) || out[i] != "<redacted>" {
+					t.Errorf("secret %s is echoed, not redacted", f.Name)
 				}
 			}
 		}
@@ -65,6 +70,29 @@ func configClauses(t *testing.T, k *kit) {
 			t.Skip("the configuration sets no secret field")
 		}
 	})
+}
+
+// valuesAt collects the values at a dotted path in decoded JSON, walking into lists.
+func valuesAt(v any, path []string) []any {
+	switch v := v.(type) {
+	case []any:
+		var out []any
+		for _, item := range v {
+			out = append(out, valuesAt(item, path)...)
+		}
+		return out
+	case map[string]any:
+		if len(path) == 0 {
+			return []any{v}
+		}
+		return valuesAt(v[path[0]], path[1:])
+	case nil:
+		return nil
+	}
+	if len(path) == 0 {
+		return []any{v}
+	}
+	return nil
 }
 
 func capacityClauses(t *testing.T, k *kit) {
@@ -115,6 +143,7 @@ func idempotencyClauses(t *testing.T, k *kit) {
 		}
 	})
 	k.clause(t, "I1/one-backend-object", func(t *testing.T) {
+		k.needMeasurable(t)
 		before := k.poolNow(t)
 		req := k.request(k.size)
 		if k.pool.Thick {
@@ -142,6 +171,13 @@ func idempotencyClauses(t *testing.T, k *kit) {
 		req.SizeBytes = k.size * 2
 		_, err := k.client.CreateVolume(ctx(t), req)
 		wantCode(t, err, sdk.AlreadyExists, "CreateVolume of an existing ID with another size")
+	})
+	k.clause(t, "I1/different-provisioning-AlreadyExists", func(t *testing.T) {
+		k.need(t, k.pool.Thin && k.pool.Thick, "both thin and thick provisioning")
+		req := thick(k.request(k.size))
+		k.create(t, req)
+		_, err := k.client.CreateVolume(ctx(t), thin(req))
+		wantCode(t, err, sdk.AlreadyExists, "CreateVolume of an existing thick ID asking for thin")
 	})
 	k.clause(t, "I2/delete-missing-ok", func(t *testing.T) {
 		if err := k.client.DeleteVolume(ctx(t), sdk.VolumeRef{ID: k.newID("volume"), Pool: k.pool.Name}); err != nil {

@@ -19,7 +19,7 @@
 //	   C3 secrets redacted in the echo.
 //	P  Capacity report: P1 pools well formed, P2 Seq increases within one BootID.
 //	I  Idempotency by ID: I1 same arguments return the same volume and one backend object,
-//	   different arguments are AlreadyExists; I2 deleting a missing volume, twice, and
+//	   another size or provisioning is AlreadyExists; I2 deleting a missing volume, twice, and
 //	   re-creating after delete succeed; I9 created volumes are listed by ID.
 //	S  Sizes: S1 rounding to the granularity, S2 below the minimum and S3 above the maximum
 //	   are OutOfRange, S4 a zero size and S5 an unknown pool are InvalidArgument.
@@ -41,5 +41,6 @@
 //	   refuses to run without the host's cookie, H3 the handshake is the first stdout line,
 //	   H4 stderr is hclog JSON, H5 nothing reached stdout during the run, H6 the driver exits
 //	   when its parent dies.
-//	L  Cleanliness: L1 nothing the kit created is left.
+//	L  The end: L2 Shutdown drains and closes the driver, after which calls are refused;
+//	   L1 nothing the kit created is left.
 package drivertest

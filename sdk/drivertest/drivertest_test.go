@@ -68,7 +68,7 @@ func TestSeededBugChild(t *testing.T) {
 	case fake.BugPrintsToStdout:
 		cfg = drivertest.Config{Binary: os.Getenv("KILN_FAKE_BINARY"), Transport: drivertest.Binary}
 	case fake.BugIgnoresCtx:
-		extra["latency"] = map[string]string{"create_volume": "2s"}
+		extra["latency"] = map[string]string{"create_volume": "3s"}
 	}
 	cfg.DriverConfig = fake.KitConfig(t.TempDir(), extra)
 	drivertest.Run(t, cfg)

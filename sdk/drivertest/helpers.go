@@ -40,6 +40,15 @@ func parent(id string) string {
 	return ""
 }
 
+// needMeasurable skips a clause that counts backend objects when the driver neither lists its
+// volumes nor reports provisioned bytes.
+func (k *kit) needMeasurable(t *testing.T) {
+	t.Helper()
+	if !k.caps().List && k.pool.ProvisionedBytes == 0 && !(k.pool.Thick && measurable(k.pool)) {
+		t.Skip("the driver neither lists volumes nor reports provisioned or thick free bytes: objects cannot be counted")
+	}
+}
+
 // need skips the clause unless the kit's pool advertises the feature.
 func (k *kit) need(t *testing.T, has bool, feature string) {
 	t.Helper()

@@ -83,9 +83,11 @@ func (k *kit) needBinary(t *testing.T) {
 	}
 }
 
-// pluginEnv is what go-plugin's host gives a plugin, without TLS.
-func (k *kit) pluginEnv() []string {
+// pluginEnv is what go-plugin's host gives a plugin, without TLS; sockets go to a directory the
+// test removes.
+func (k *kit) pluginEnv(t *testing.T) []string {
 	return append([]string{"PATH=" + os.Getenv("PATH"), sdk.MagicCookieKey + "=" + sdk.MagicCookieValue,
+		"PLUGIN_UNIX_SOCKET_DIR=" + t.TempDir(),
 		"PLUGIN_PROTOCOL_VERSIONS=1", "PLUGIN_MIN_PORT=10000", "PLUGIN_MAX_PORT=25000",
 		sdk.LogLevelEnv + "=trace"}, k.cfg.Env...)
 }
@@ -95,7 +97,7 @@ func (k *kit) pluginEnv() []string {
 func (k *kit) rawStart(t *testing.T) (first string, stderr string) {
 	t.Helper()
 	cmd := exec.Command(k.cfg.Binary)
-	cmd.Env = k.pluginEnv()
+	cmd.Env = k.pluginEnv(t)
 	var errBuf syncBuffer
 	cmd.Stderr = &errBuf
 	out, err := cmd.StdoutPipe()
@@ -143,7 +145,7 @@ func checkJSONLines(t *testing.T, stderr string) {
 func (k *kit) orphan(t *testing.T) int {
 	t.Helper()
 	cmd := exec.Command("sh", "-c", `"$0" >/dev/null 2>&1 & echo $!; sleep 0.3`, k.cfg.Binary)
-	cmd.Env = k.pluginEnv()
+	cmd.Env = k.pluginEnv(t)
 	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("start the driver under sh: %v", err)

@@ -68,6 +68,9 @@ type Config struct {
 	Env []string
 	// Skip maps clause IDs ("A4", "I1/same-args-ok") to the reason they are skipped.
 	Skip map[string]string
+	// Options serve the driver in the Direct and GRPC transports, e.g.
+	// sdk.WithBusyImmediately().
+	Options []sdk.Option
 }
 
 // kit is one run of the suite against one driver.
@@ -159,9 +162,9 @@ func (k *kit) launch() (*sdk.Client, error) {
 	defer cancel()
 	switch k.cfg.Transport {
 	case Direct:
-		return sdk.Direct(k.cfg.Plugin), nil
+		return sdk.Direct(k.cfg.Plugin, k.cfg.Options...), nil
 	case GRPC:
-		return sdk.Pair(ctx, k.cfg.Plugin)
+		return sdk.Pair(ctx, k.cfg.Plugin, k.cfg.Options...)
 	}
 	return sdk.Launch(ctx, sdk.LaunchConfig{Path: k.cfg.Binary, Env: k.cfg.Env,
 		Stdout: k.stdout, Logger: hclog.NewNullLogger(), LogLevel: "warn"})
