@@ -16,6 +16,7 @@ help: ## List the targets.
 .PHONY: build
 build: ## Build every binary into bin/.
 	@mkdir -p $(BIN)
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/kiln ./host
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/kiln-driver-fake ./plugins/fake
 
 .PHONY: run
