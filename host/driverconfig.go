@@ -189,4 +189,3 @@ func number(f *big.Float) any {
 	x, _ := f.Float64()
 	return x
 }
-
