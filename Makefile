@@ -18,6 +18,7 @@ build: ## Build every binary into bin/.
 	@mkdir -p $(BIN)
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/kiln ./host
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/kiln-driver-fake ./plugins/fake
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/kiln-driver-file ./plugins/file
 
 .PHONY: run
 run: build ## Run the agent with embedded defaults (kiln agent -dev).

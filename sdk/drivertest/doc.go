@@ -8,6 +8,10 @@
 //		})
 //	}
 //
+// Run the kit on a pool of its own, or one capped by the driver's configuration: the accounting
+// clauses compare free bytes before and after, and A4 asks for more than the free space, which a
+// pool on a busy shared filesystem may suddenly have.
+//
 // Every clause of the contract is a subtest named by its clause ID, so
 // `go test -run 'TestConformance/I1'` runs one group. A clause that does not apply (a capability
 // the pool does not advertise, a transport without processes) is skipped with its reason, so
