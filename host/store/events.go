@@ -1,0 +1,58 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// Event is something that happened to a volume, such as "volume.create.start".
+type Event struct {
+	ID        int64
+	VolumeID  string
+	ProjectID string
+	Kind      string
+	At        time.Time
+	// Detail is a JSON object; empty is {}.
+	Detail json.RawMessage
+}
+
+// AddEvent appends e (its ID and, when zero, its time are set) and returns it.
+func (s *Store) AddEvent(ctx context.Context, e Event) (Event, error) {
+	if len(e.Detail) == 0 {
+		e.Detail = json.RawMessage("{}")
+	}
+	err := s.write(ctx, "add event "+e.Kind+" of volume "+e.VolumeID, func(t *tx) error {
+		if e.At.IsZero() {
+			e.At = t.now
+		}
+		return t.queryRow(`INSERT INTO events (volume_id, project_id, kind, at, detail) VALUES (?, ?, ?, ?, ?)
+			RETURNING id`, e.VolumeID, e.ProjectID, e.Kind, micros(e.At), string(e.Detail)).Scan(&e.ID)
+	})
+	return e, err
+}
+
+// Events lists a volume's events in the order they were added.
+func (s *Store) Events(ctx context.Context, volumeID string) ([]Event, error) {
+	var out []Event
+	err := s.read(ctx, "list events of volume "+volumeID, func(t *tx) error {
+		rows, err := t.query(`SELECT id, volume_id, project_id, kind, at, detail FROM events
+			WHERE volume_id = ? ORDER BY id`, volumeID)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var e Event
+			var at int64
+			var detail string
+			if err := rows.Scan(&e.ID, &e.VolumeID, &e.ProjectID, &e.Kind, &at, &detail); err != nil {
+				return err
+			}
+			e.At, e.Detail = fromMicros(at), json.RawMessage(detail)
+			out = append(out, e)
+		}
+		return rows.Err()
+	})
+	return out, err
+}

@@ -1,0 +1,257 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"time"
+
+	"github.com/kilnstorage/kiln/host/volume"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
+	_ "modernc.org/sqlite"             // database/sql driver "sqlite"
+)
+
+// Store is Kiln's persistent state. It is safe for concurrent use.
+type Store struct {
+	d dialect
+	// w runs every write transaction: for SQLite one connection, so writers queue in Go
+	// instead of failing with SQLITE_BUSY; for PostgreSQL the pool.
+	w *sql.DB
+	// r serves reads outside transactions: for SQLite a pool of query_only connections that
+	// read beside the writer (WAL); for PostgreSQL the same pool as w.
+	r    *sql.DB
+	opts options
+	// reports caches the pools' decoded capability reports.
+	reports *reportCache
+}
+
+// Option configures Open.
+type Option func(*options)
+
+type options struct {
+	quota             Limits
+	snapshotGigabytes bool
+	now               func() time.Time
+	maxConns          int
+}
+
+// WithQuotaDefaults sets the operator's default limits, overriding Cinder's (DefaultLimits) key
+// by key. Rows of the "default" quota class, set through the API, override these in turn.
+func WithQuotaDefaults(l Limits) Option {
+	return func(o *options) { o.quota = l }
+}
+
+// WithoutSnapshotGigabytes leaves snapshots out of the gigabytes quota (Cinder's
+// no_snapshot_gb_quota).
+func WithoutSnapshotGigabytes() Option {
+	return func(o *options) { o.snapshotGigabytes = false }
+}
+
+// WithClock sets the clock the store stamps rows with (tests).
+func WithClock(now func() time.Time) Option {
+	return func(o *options) { o.now = now }
+}
+
+// WithMaxConns bounds the PostgreSQL pool, or SQLite's reader pool (default 16 and
+// max(4, GOMAXPROCS)).
+func WithMaxConns(n int) Option {
+	return func(o *options) { o.maxConns = n }
+}
+
+// Open opens the database that dsn names, creating it if needed, and migrates it to the
+// current schema. dsn is "postgres://…" (or "postgresql://…") for PostgreSQL through pgx, and
+// "sqlite:///abs/path.db", "sqlite://rel/path.db" or a plain file path for SQLite; a SQLite
+// DSN may add "?synchronous=normal" to trade the durability of the last commits on power loss
+// for throughput.
+func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
+	o := options{snapshotGigabytes: true, now: time.Now}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	src, err := parseDSN(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	s := &Store{d: src.d, opts: o, reports: &reportCache{}}
+	if err := s.connect(src); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	if err := s.migrate(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	if err := s.ensureDefaultType(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	return s, nil
+}
+
+func (s *Store) connect(src source) error {
+	if s.d.dollar {
+		db, err := sql.Open("pgx", src.write)
+		if err != nil {
+			return err
+		}
+		n := orDefault(s.opts.maxConns, 16)
+		db.SetMaxOpenConns(n)
+		db.SetMaxIdleConns(n)
+		s.w, s.r = db, db
+		return nil
+	}
+	w, err := sql.Open("sqlite", src.write)
+	if err != nil {
+		return err
+	}
+	w.SetMaxOpenConns(1)
+	r, err := sql.Open("sqlite", src.read)
+	if err != nil {
+		w.Close()
+		return err
+	}
+	n := orDefault(s.opts.maxConns, max(4, runtime.GOMAXPROCS(0)))
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	s.w, s.r = w, r
+	return nil
+}
+
+// orDefault returns v, or def when v is not positive.
+func orDefault(v, def int) int {
+	if v > 0 {
+		return v
+	}
+	return def
+}
+
+// Close closes the database.
+func (s *Store) Close() error {
+	err := s.w.Close()
+	if s.r != s.w {
+		err = errors.Join(err, s.r.Close())
+	}
+	return err
+}
+
+// Dialect names the database: "sqlite" or "postgres".
+func (s *Store) Dialect() string { return s.d.name }
+
+func (s *Store) now() time.Time { return s.opts.now().UTC() }
+
+// tx is a transaction with the dialect's placeholders. It keeps the context of the call that
+// runs it, and lives only as long as that call. now is the time it stamps rows with, in
+// microseconds as they are stored.
+type tx struct {
+	tx  *sql.Tx
+	d   dialect
+	ctx context.Context
+	now time.Time
+}
+
+func (t *tx) exec(q string, args ...any) (sql.Result, error) {
+	return t.tx.ExecContext(t.ctx, t.d.rebind(q), args...)
+}
+
+func (t *tx) query(q string, args ...any) (*sql.Rows, error) {
+	return t.tx.QueryContext(t.ctx, t.d.rebind(q), args...)
+}
+
+func (t *tx) queryRow(q string, args ...any) *sql.Row {
+	return t.tx.QueryRowContext(t.ctx, t.d.rebind(q), args...)
+}
+
+// execOne runs a statement that must change exactly one row. It follows a read that found the
+// row, so changing none means a concurrent transaction changed it: errRetry.
+func (t *tx) execOne(q string, args ...any) error {
+	res, err := t.exec(q, args...)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return errors.Join(err, errRetry)
+	}
+	return nil
+}
+
+// errRetry asks write to run the transaction again: what it read changed under it.
+var errRetry = errors.New("concurrent change, retry")
+
+// write runs fn in one write transaction and commits it. A transaction that failed only because
+// of a concurrent one (deadlock, serialization failure, busy, errRetry) runs again after a short
+// random pause, a bounded number of times (retries). Errors are wrapped with op.
+func (s *Store) write(ctx context.Context, op string, fn func(*tx) error) error {
+	for attempt := 1; ; attempt++ {
+		err := s.writeOnce(ctx, fn)
+		if err == nil {
+			return nil
+		}
+		if attempt >= retries(err) || ctx.Err() != nil {
+			return wrap(op, err)
+		}
+		pause := time.Duration(rand.Int64N(int64(min(attempt, 20)) * int64(time.Millisecond)))
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s: %w", op, ctx.Err())
+		case <-time.After(pause):
+		}
+	}
+}
+
+func (s *Store) writeOnce(ctx context.Context, fn func(*tx) error) error {
+	return s.run(ctx, s.w, nil, fn)
+}
+
+// wrap adds op to err, unless err is a refused transition, whose message names the operation
+// and the row already.
+func wrap(op string, err error) error {
+	if _, ok := errors.AsType[*volume.TransitionError](err); ok {
+		return err
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// read runs fn in one read-only transaction: a consistent snapshot beside the writer.
+func (s *Store) read(ctx context.Context, op string, fn func(*tx) error) error {
+	if err := s.run(ctx, s.r, &sql.TxOptions{ReadOnly: true}, fn); err != nil {
+		return wrap(op, err)
+	}
+	return nil
+}
+
+func (s *Store) run(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn func(*tx) error) error {
+	sqlTx, err := db.BeginTx(ctx, opts)
+	if err != nil {
+		return err
+	}
+	t := &tx{tx: sqlTx, d: s.d, ctx: ctx, now: s.now().Truncate(time.Microsecond)}
+	if err := fn(t); err != nil {
+		return errors.Join(err, ignoreDone(sqlTx.Rollback()))
+	}
+	return sqlTx.Commit()
+}
+
+func ignoreDone(err error) error {
+	if errors.Is(err, sql.ErrTxDone) {
+		return nil
+	}
+	return err
+}
+
+// query runs a read outside any transaction.
+func (s *Store) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return s.r.QueryContext(ctx, s.d.rebind(q), args...)
+}
+
+// closeRows closes rows and returns the error that ended their iteration, if any.
+func closeRows(rows *sql.Rows) error {
+	return errors.Join(rows.Err(), rows.Close())
+}
+
+// queryRow runs a one-row read outside any transaction.
+func (s *Store) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return s.r.QueryRowContext(ctx, s.d.rebind(q), args...)
+}
