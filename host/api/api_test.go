@@ -25,7 +25,7 @@ func echo(w http.ResponseWriter, r *http.Request) {
 
 func testServer(a Authenticator) *Server {
 	s := New(Options{Auth: a})
-	s.handle("GET /echo", echo)
+	s.handle("GET /echo", http.HandlerFunc(echo))
 	return s
 }
 
