@@ -96,7 +96,7 @@ func (s *Server) services(r *http.Request) (int, any, *Fault) {
 		}
 		out = append(out, map[string]any{"binary": svc.Binary, "host": svc.Host,
 			"zone": svc.AvailabilityZone, "status": status, "state": state,
-			"updated_at": svc.UpdatedAt.UTC().Format("2006-01-02T15:04:05.000000"),
+			"updated_at":      svc.UpdatedAt.UTC().Format("2006-01-02T15:04:05.000000"),
 			"disabled_reason": nilIfEmpty(svc.DisabledReason)})
 	}
 	return http.StatusOK, map[string]any{"services": out}, nil
