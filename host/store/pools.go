@@ -155,3 +155,13 @@ func (s *Store) Pools(ctx context.Context) ([]PoolState, error) {
 	})
 	return out, err
 }
+
+// SetBackendDown marks every pool of backend down, with reason, until its driver reports again:
+// a backend whose driver is not running must not be chosen.
+func (s *Store) SetBackendDown(ctx context.Context, backend, reason string) error {
+	return s.write(ctx, "mark backend "+backend+" down", func(t *tx) error {
+		_, err := t.exec(`UPDATE pools SET state = ?, state_reason = ? WHERE backend = ?`,
+			int64(sdk.PoolDown), reason, backend)
+		return err
+	})
+}

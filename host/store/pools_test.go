@@ -230,3 +230,29 @@ func TestVacatingTransitionsReleaseClaims(t *testing.T) {
 		}
 	})
 }
+
+func TestSetBackendDown(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db storetest.DB) {
+		s := db.Open(t)
+		report(t, s, "b1", "p", 10*gib, 1)
+		report(t, s, "b2", "q", 10*gib, 1)
+		if err := s.SetBackendDown(t.Context(), "b1", "driver exited"); err != nil {
+			t.Fatal(err)
+		}
+		pools, err := s.Pools(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range pools {
+			down := p.Report.State == sdk.PoolDown
+			if down != (p.Backend == "b1") || (down && p.Report.StateReason != "driver exited") {
+				t.Errorf("pool %s: state %v (%q)", p.Key(), p.Report.State, p.Report.StateReason)
+			}
+		}
+		report(t, s, "b1", "p", 10*gib, 2) // the driver reports again
+		pools, _ = s.Pools(t.Context())
+		if pools[0].Report.State != sdk.PoolUp {
+			t.Errorf("after a new report: %v", pools[0].Report.State)
+		}
+	})
+}
