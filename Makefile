@@ -21,9 +21,8 @@ build: ## Build every binary into bin/.
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/kiln-driver-file ./plugins/file
 
 .PHONY: run
-run: build ## Run the agent with embedded defaults (kiln agent -dev).
-	@echo "kiln agent: not yet — the agent lands with the issue 'The agent: the three create-volume flows'."
-	@echo "What runs today: the driver SDK and the fake driver; try: ./$(BIN)/kiln-driver-fake describe"
+run: build ## Run the agent with embedded defaults (kiln agent -dev: SQLite, noauth, fake and file backends).
+	./$(BIN)/kiln agent -dev
 
 .PHONY: test
 test: ## Run every test with the race detector.

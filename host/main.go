@@ -2,11 +2,66 @@
 package main
 
 import (
+	"context"
+	"flag"
 	"fmt"
+	"io"
 	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/hashicorp/go-hclog"
 )
 
+const usage = `usage:
+  kiln agent -config FILE            run the agent
+  kiln agent -dev [-listen ADDR] [-data-dir DIR]
+                                     run it with embedded defaults: SQLite, noauth, fake and file backends`
+
 func main() {
-	fmt.Fprintln(os.Stderr, "kiln: the agent is not built yet (issue \"The agent: the three create-volume flows\")")
-	os.Exit(2)
+	if len(os.Args) < 2 || os.Args[1] != "agent" {
+		fmt.Fprintln(os.Stderr, usage)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := agentCommand(ctx, os.Args[2:], os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "kiln agent:", err)
+		os.Exit(1)
+	}
+}
+
+func agentCommand(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("agent", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", "", "configuration `file` (HCL)")
+	dev := fs.Bool("dev", false, "run with embedded defaults")
+	listen := fs.String("listen", "127.0.0.1:8776", "API address, with -dev")
+	dataDir := fs.String("data-dir", filepath.Join(os.TempDir(), "kiln-dev"), "data `directory`, with -dev")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := loadAgentConfig(*configPath, *dev, *listen, *dataDir)
+	if err != nil {
+		return err
+	}
+	log := hclog.New(&hclog.LoggerOptions{Name: "kiln", Level: hclog.LevelFromString(cfg.LogLevel), Output: stderr})
+	a, err := newAgent(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	return a.run(ctx)
+}
+
+func loadAgentConfig(path string, dev bool, listen, dataDir string) (*Config, error) {
+	switch {
+	case dev && path != "":
+		return nil, fmt.Errorf("-dev and -config exclude each other")
+	case dev:
+		return devConfig(listen, dataDir)
+	case path == "":
+		return nil, fmt.Errorf("give -config FILE, or -dev")
+	}
+	return LoadConfig(path)
 }

@@ -1,0 +1,201 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/kilnstorage/kiln/host/api"
+	"github.com/kilnstorage/kiln/host/backend"
+	"github.com/kilnstorage/kiln/host/store"
+	"github.com/kilnstorage/kiln/metrics"
+	"github.com/kilnstorage/kiln/sdk"
+)
+
+// agent is one running kiln agent: the store, the backends' supervisors and the API.
+type agent struct {
+	cfg      *Config
+	log      hclog.Logger
+	store    *store.Store
+	registry *prometheus.Registry
+	metrics  *metrics.Metrics
+	backends []*backend.Supervisor
+	zones    map[string]string // backend → availability zone
+}
+
+// newAgent opens the store and prepares a supervisor per backend.
+func newAgent(ctx context.Context, cfg *Config, log hclog.Logger) (*agent, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, err
+	}
+	st, err := store.Open(ctx, cfg.Database)
+	if err != nil {
+		return nil, fmt.Errorf("open the database: %w", err)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a := &agent{cfg: cfg, log: log, store: st, registry: reg, metrics: metrics.New(reg), zones: map[string]string{}}
+	for _, b := range cfg.Backends {
+		sup, err := a.supervisor(b)
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
+		a.backends = append(a.backends, sup)
+	}
+	return a, nil
+}
+
+// supervisor resolves a backend block's driver, decodes its config block against the driver's
+// schema and builds its supervisor.
+func (a *agent) supervisor(b BackendConfig) (*backend.Supervisor, error) {
+	path, err := driverPath(b.Driver)
+	if err != nil {
+		return nil, fmt.Errorf("%s: backend %q: %w", b.DeclRange, b.Name, err)
+	}
+	info, err := describe(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: backend %q: %w", b.DeclRange, b.Name, err)
+	}
+	raw := []byte("{}")
+	if b.DriverConfig != nil {
+		if raw, err = driverConfigJSON(b.DriverConfig.Body, info.Schema); err != nil {
+			return nil, err
+		}
+	}
+	poll, _ := optionalDuration(b.PollInterval)
+	zone := b.AvailabilityZone
+	if zone == "" {
+		zone = "nova"
+	}
+	a.zones[b.Name] = zone
+	sink := &storeSink{store: a.store, cfg: b, zone: zone, info: info}
+	return backend.New(backend.Config{Name: b.Name, Driver: path, SHA256: b.SHA256, DriverConfig: raw,
+		PollInterval: poll, SocketDir: filepath.Join(a.cfg.DataDir, "sockets")}, sink, a.metrics, a.log.Named("backend")), nil
+}
+
+// run serves until ctx ends.
+func (a *agent) run(ctx context.Context) error {
+	defer a.store.Close()
+	if err := os.MkdirAll(filepath.Join(a.cfg.DataDir, "sockets"), 0o700); err != nil {
+		return err
+	}
+	auth, err := a.authenticator()
+	if err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	for _, b := range a.backends {
+		wg.Go(func() { b.Run(ctx) })
+	}
+	defer wg.Wait()
+	zones := make([]string, 0, len(a.zones))
+	for _, z := range a.zones {
+		zones = append(zones, z)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{}))
+	mux.Handle("/", a.metrics.API(api.New(api.Options{Auth: auth, Store: a.store, Zones: zones})))
+	return a.serve(ctx, mux)
+}
+
+func (a *agent) authenticator() (api.Authenticator, error) {
+	if a.cfg.Auth.Mode == "noauth" {
+		return api.NoAuth{}, nil
+	}
+	return api.LoadTokenFile(a.cfg.Auth.TokenFile)
+}
+
+// serve runs the HTTP server until ctx ends, then shuts it down gracefully.
+func (a *agent) serve(ctx context.Context, h http.Handler) error {
+	lis, err := net.Listen("tcp", a.cfg.Listen)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	a.log.Info("serving", "listen", lis.Addr().String(), "database", a.store.Dialect(), "backends", len(a.backends))
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(lis) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// storeSink keeps what a backend's supervisor learns in the store.
+type storeSink struct {
+	store *store.Store
+	cfg   BackendConfig
+	zone  string
+	info  sdk.Info
+}
+
+func (s *storeSink) SaveReport(ctx context.Context, name string, r sdk.Capacity, at time.Time) error {
+	_, err := s.store.ReportCapacity(ctx, store.BackendReport{Backend: name, AvailabilityZone: s.zone,
+		ReservedPercentage: s.cfg.ReservedPercentage, MaxOverSubscriptionRatio: s.cfg.MaxOverSubscriptionRatio,
+		Info: store.BackendInfo{VendorName: "Kiln", DriverVersion: s.info.Version}, Capacity: r, ReceivedAt: at})
+	return err
+}
+
+func (s *storeSink) SetUp(ctx context.Context, name string, up bool, reason string) error {
+	if up {
+		return s.store.Heartbeat(ctx, name, "kiln-volume", s.zone)
+	}
+	return s.store.SetBackendDown(ctx, name, reason)
+}
+
+// devConfig is `kiln agent -dev`: SQLite in dataDir, noauth, and two backends in zone nova — the
+// fake driver with two pools and the file driver with one.
+func devConfig(listen, dataDir string) (*Config, error) {
+	filePool := filepath.Join(dataDir, "file", "default")
+	if err := os.MkdirAll(filePool, 0o700); err != nil {
+		return nil, err
+	}
+	fakeState, _ := json.Marshal(filepath.Join(dataDir, "fake"))
+	filePath, _ := json.Marshal(filePool)
+	src := fmt.Sprintf(`
+listen   = %q
+data_dir = %q
+auth {
+  mode = "noauth"
+}
+backend "fake" {
+  driver            = "fake"
+  availability_zone = "nova"
+  config {
+    state_dir = %s
+  }
+}
+backend "file" {
+  driver            = "file"
+  availability_zone = "nova"
+  config {
+    pool {
+      name     = "default"
+      path     = %s
+      capacity = "100GiB"
+    }
+  }
+}
+`, listen, dataDir, fakeState, filePath)
+	return ParseConfig("(kiln agent -dev)", []byte(src))
+}
