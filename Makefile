@@ -19,6 +19,7 @@ build: ## Build every binary into bin/.
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/kiln ./host
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/kiln-driver-fake ./plugins/fake
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/kiln-driver-file ./plugins/file
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/kiln-driver-lvm ./plugins/lvm
 
 .PHONY: run
 run: build ## Run the agent with embedded defaults (kiln agent -dev: SQLite, noauth, fake and file backends).
