@@ -1,0 +1,217 @@
+package flows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/kilnstorage/kiln/host/flow"
+	"github.com/kilnstorage/kiln/host/store"
+	"github.com/kilnstorage/kiln/host/volume"
+)
+
+// ErrInvalidRequest is a create request that cannot be served as asked (Cinder's 400
+// InvalidInput family). An unknown volume type also wraps store.ErrNotFound.
+var ErrInvalidRequest = errors.New("invalid volume request")
+
+// Request is a user's create-volume request, as the API decoded it.
+type Request struct {
+	ProjectID, UserID string
+	Name, Description string
+	SizeGiB           int64
+	// VolumeType is a type's name or ID; empty is the default type.
+	VolumeType       string
+	AvailabilityZone string
+	Metadata         map[string]string
+	// Sources; at most one may be set, and none is supported yet.
+	SnapshotID, SourceVolumeID, ImageID, BackupID string
+}
+
+// apiState is the volume_create_api flow's journaled state.
+type apiState struct {
+	FlowID  string
+	Request Request
+	// Set by ExtractVolumeRequestTask.
+	VolumeID  string
+	SizeBytes int64
+	TypeID    string
+	TypeName  string
+	Zone      string
+	// Volume is the row EntryCreateTask inserted.
+	Volume store.Volume
+}
+
+func (s *Service) apiFlow() *flow.Flow[apiState] {
+	return &flow.Flow[apiState]{Name: "volume_create_api", Tasks: []flow.Task[apiState]{
+		{Name: "ExtractVolumeRequestTask", Execute: s.extractRequest, Resume: true},
+		{Name: "QuotaReserveTask", Execute: s.reserveQuota, Revert: s.rollbackQuota, Resume: true},
+		{Name: "EntryCreateTask", Execute: s.createEntry, Revert: s.discardEntry, Resume: true},
+		// QuotaCommitTask has nothing left to do: store.CreateVolume committed the
+		// reservation with the row. It stays, with an empty Execute (the engine observes only
+		// tasks that have one), so that the metrics read as Cinder's.
+		{Name: "QuotaCommitTask", Execute: nothing[apiState], Resume: true},
+		{Name: "VolumeCastTask", Execute: s.castToScheduler, Resume: true},
+	}}
+}
+
+// extractRequest validates the request and resolves its size, type and zone.
+func (s *Service) extractRequest(ctx context.Context, st *apiState) error {
+	r := st.Request
+	if n := countSet(r.SnapshotID, r.SourceVolumeID, r.ImageID, r.BackupID); n > 1 {
+		return fmt.Errorf("%w: at most one of snapshot, source volume, image and backup may be given", ErrInvalidRequest)
+	} else if n == 1 {
+		return fmt.Errorf("%w: creating a volume from a snapshot, volume, image or backup is not supported yet", ErrInvalidRequest)
+	}
+	if r.ProjectID == "" || r.UserID == "" {
+		return fmt.Errorf("%w: a project and a user are required", ErrInvalidRequest)
+	}
+	if r.SizeGiB <= 0 {
+		return fmt.Errorf("%w: size must be a positive number of GiB, got %d", ErrInvalidRequest, r.SizeGiB)
+	}
+	if m := s.cfg.MaxSizeGiB; m > 0 && r.SizeGiB > m {
+		return fmt.Errorf("%w: size %d GiB exceeds the maximum of %d GiB", ErrInvalidRequest, r.SizeGiB, m)
+	}
+	vt, err := s.resolveType(ctx, r.VolumeType)
+	if err != nil {
+		return err
+	}
+	if err := checkTypeSize(vt, r.SizeGiB); err != nil {
+		return err
+	}
+	zone, err := s.resolveZone(vt, r.AvailabilityZone)
+	if err != nil {
+		return err
+	}
+	if st.VolumeID == "" {
+		st.VolumeID = store.NewID()
+	}
+	st.SizeBytes, st.TypeID, st.TypeName, st.Zone = r.SizeGiB*store.GiB, vt.ID, vt.Name, zone
+	return nil
+}
+
+// nothing is the Execute of a task that only reverts or only marks a step.
+func nothing[S any](context.Context, *S) error { return nil }
+
+func countSet(ss ...string) int {
+	n := 0
+	for _, s := range ss {
+		if s != "" {
+			n++
+		}
+	}
+	return n
+}
+
+// resolveType finds the type by ID, then by name; empty is the default type.
+func (s *Service) resolveType(ctx context.Context, ref string) (store.VolumeType, error) {
+	if ref == "" {
+		ref = store.DefaultTypeName
+	}
+	vt, err := s.store.VolumeType(ctx, ref)
+	if errors.Is(err, store.ErrNotFound) {
+		vt, err = s.store.VolumeTypeByName(ctx, ref)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return vt, fmt.Errorf("%w: volume type %q: %w", ErrInvalidRequest, ref, store.ErrNotFound)
+	}
+	if err != nil {
+		return vt, fmt.Errorf("resolve volume type %q: %w", ref, err)
+	}
+	return vt, nil
+}
+
+// checkTypeSize applies the type's provisioning:min_vol_size and max_vol_size (GiB).
+func checkTypeSize(vt store.VolumeType, size int64) error {
+	bound := func(key string) int64 {
+		n, err := strconv.ParseInt(strings.TrimSpace(vt.ExtraSpecs[key]), 10, 64)
+		if err != nil {
+			return 0
+		}
+		return n
+	}
+	if lo := bound("provisioning:min_vol_size"); lo > 0 && size < lo {
+		return fmt.Errorf("%w: size %d GiB is below volume type %s's minimum of %d GiB", ErrInvalidRequest, size, vt.Name, lo)
+	}
+	if hi := bound("provisioning:max_vol_size"); hi > 0 && size > hi {
+		return fmt.Errorf("%w: size %d GiB exceeds volume type %s's maximum of %d GiB", ErrInvalidRequest, size, vt.Name, hi)
+	}
+	return nil
+}
+
+// resolveZone checks the zone against the known zones, narrowed by the type's
+// RESKEY:availability_zones; an empty zone is the default one.
+func (s *Service) resolveZone(vt store.VolumeType, zone string) (string, error) {
+	candidates := s.cfg.Zones
+	if list := vt.ExtraSpecs["RESKEY:availability_zones"]; list != "" {
+		var allowed []string
+		for z := range strings.SplitSeq(list, ",") {
+			if z = strings.TrimSpace(z); slices.Contains(s.cfg.Zones, z) {
+				allowed = append(allowed, z)
+			}
+		}
+		if len(allowed) == 0 {
+			return "", fmt.Errorf("%w: volume type %s allows no known availability zone", ErrInvalidRequest, vt.Name)
+		}
+		candidates = allowed
+	}
+	if zone == "" {
+		zone = s.cfg.DefaultZone
+		if !slices.Contains(candidates, zone) {
+			zone = candidates[0]
+		}
+	}
+	if !slices.Contains(candidates, zone) {
+		return "", fmt.Errorf("%w: availability zone %q is not one of %s", ErrInvalidRequest, zone, strings.Join(candidates, ", "))
+	}
+	return zone, nil
+}
+
+// reserveQuota holds the volume's usage for this flow; reserving again replaces it.
+func (s *Service) reserveQuota(ctx context.Context, st *apiState) error {
+	return s.store.Reserve(ctx, store.Reservation{FlowID: st.FlowID, ProjectID: st.Request.ProjectID,
+		Deltas: store.VolumeDeltas(st.TypeName, st.SizeBytes), VolumeGigabytes: st.Request.SizeGiB})
+}
+
+func (s *Service) rollbackQuota(ctx context.Context, st *apiState, _ error) error {
+	return s.store.RollbackReservations(ctx, st.FlowID)
+}
+
+// createEntry inserts the row in `creating`, committing the reservation with it. A row that
+// exists already (a resumed flow) is taken as done.
+func (s *Service) createEntry(ctx context.Context, st *apiState) error {
+	if v, err := s.store.Volume(ctx, store.AllProjects(), st.VolumeID); err == nil {
+		st.Volume = v
+		return nil
+	}
+	r := st.Request
+	v, err := s.store.CreateVolume(ctx, store.Volume{ID: st.VolumeID, ProjectID: r.ProjectID,
+		UserID: r.UserID, Name: r.Name, Description: r.Description, SizeBytes: st.SizeBytes,
+		Status: volume.StatusCreating, AvailabilityZone: st.Zone, VolumeTypeID: st.TypeID,
+		Metadata: r.Metadata}, st.FlowID)
+	if err != nil {
+		return err
+	}
+	st.Volume = v
+	return nil
+}
+
+// discardEntry soft-deletes the row, giving its usage back; a row never inserted is fine.
+func (s *Service) discardEntry(ctx context.Context, st *apiState, _ error) error {
+	_, err := s.store.TransitionVolume(ctx, store.AllProjects(), st.VolumeID, volume.Discard, store.VolumeChange{})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
+// castToScheduler queues the scheduler flow and returns at once. A full or closed queue fails
+// the task, and the flow reverts: no orphan `creating` row.
+func (s *Service) castToScheduler(_ context.Context, st *apiState) error {
+	if err := s.castSchedule(st.VolumeID, retry{}, s.sched.TrySubmit); err != nil {
+		return fmt.Errorf("cast volume %s to the scheduler: %w", st.VolumeID, err)
+	}
+	return nil
+}
