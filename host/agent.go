@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -19,7 +20,9 @@ import (
 
 	"github.com/kilnstorage/kiln/host/api"
 	"github.com/kilnstorage/kiln/host/backend"
+	"github.com/kilnstorage/kiln/host/flow"
 	"github.com/kilnstorage/kiln/host/store"
+	"github.com/kilnstorage/kiln/host/volume/flows"
 	"github.com/kilnstorage/kiln/metrics"
 	"github.com/kilnstorage/kiln/sdk"
 )
@@ -105,10 +108,55 @@ func (a *agent) run(ctx context.Context) error {
 	for _, z := range a.zones {
 		zones = append(zones, z)
 	}
+	volumes, err := a.volumeService(ctx, zones)
+	if err != nil {
+		return err
+	}
+	defer volumes.Close()
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{}))
-	mux.Handle("/", a.metrics.API(api.New(api.Options{Auth: auth, Store: a.store, Zones: zones})))
+	mux.Handle("/", a.metrics.API(api.New(api.Options{Auth: auth, Store: a.store, Zones: zones, Volumes: volumes})))
 	return a.serve(ctx, mux)
+}
+
+// volumeService builds the create-volume flows and, once the backends had a moment to start,
+// finishes every flow an earlier run left unfinished.
+func (a *agent) volumeService(ctx context.Context, zones []string) (*flows.Service, error) {
+	set := flows.BackendSet{}
+	for _, b := range a.backends {
+		set[b.Name()] = b
+	}
+	defaultZone := "nova"
+	if len(zones) > 0 && !slices.Contains(zones, defaultZone) {
+		defaultZone = slices.Min(zones)
+	}
+	svc, err := flows.New(flows.Config{Store: a.store, Backends: set, Observers: []flow.Observer{a.metrics},
+		MaxAttempts: a.cfg.Scheduler.MaxAttempts, Zones: zones, DefaultZone: defaultZone, Logger: a.log})
+	if err != nil {
+		return nil, err
+	}
+	a.waitForBackends(ctx, 10*time.Second)
+	recovered, err := svc.Recover(ctx)
+	if err != nil {
+		a.log.Error("flow recovery left entries it cannot handle", "error", err)
+	}
+	if len(recovered) > 0 {
+		a.log.Info("recovered unfinished flows", "flows", len(recovered))
+	}
+	return svc, nil
+}
+
+// waitForBackends waits until every backend's driver runs, or the timeout.
+func (a *agent) waitForBackends(ctx context.Context, timeout time.Duration) {
+	deadline := time.Now().Add(timeout)
+	for _, b := range a.backends {
+		for ctx.Err() == nil && time.Now().Before(deadline) {
+			if _, err := b.Client(); err == nil {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
 }
 
 func (a *agent) authenticator() (api.Authenticator, error) {

@@ -16,6 +16,8 @@ type Options struct {
 	Store *store.Store
 	// Zones are the availability zones of the configured backends.
 	Zones []string
+	// Volumes runs the volume flows; without it the volume routes are not served.
+	Volumes VolumeService
 }
 
 // Server is the API's handler.
@@ -33,6 +35,9 @@ func New(opts Options) *Server {
 		s.typeRoutes()
 		s.quotaRoutes()
 		s.adminRoutes()
+	}
+	if opts.Store != nil && opts.Volumes != nil {
+		s.volumeRoutes()
 	}
 	return s
 }

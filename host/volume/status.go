@@ -1,6 +1,6 @@
 // Package volume is Kiln's block-storage domain: volume and snapshot statuses spelled as Cinder
-// spells them, the one table of allowed status transitions, and the flows that move volumes
-// along it. It holds no database code: host/store applies each Transition as a compare-and-swap.
+// spells them, and the one table of allowed status transitions (the flows that move volumes
+// along it are in host/volume/flows). It holds no database code: host/store applies each Transition as a compare-and-swap.
 package volume
 
 import (

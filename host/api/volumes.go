@@ -1,0 +1,171 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/kilnstorage/kiln/host/store"
+	"github.com/kilnstorage/kiln/host/volume"
+	"github.com/kilnstorage/kiln/host/volume/flows"
+)
+
+// VolumeService runs the volume flows; *flows.Service is one.
+type VolumeService interface {
+	CreateVolume(ctx context.Context, req flows.Request) (store.Volume, error)
+}
+
+func (s *Server) volumeRoutes() {
+	s.handle("POST /volumes", handler(s.createVolume))
+	s.handle("GET /volumes", handler(s.listVolumes(false)))
+	s.handle("GET /volumes/detail", handler(s.listVolumes(true)))
+	s.handle("GET /volumes/{id}", handler(s.showVolume))
+	s.handle("PUT /volumes/{id}", handler(s.updateVolume))
+}
+
+const gibBytes = 1 << 30
+
+// scope is the rows the caller may see: its project, or all with all_tenants for an admin.
+func scope(r *http.Request) store.Scope {
+	id := identity(r.Context())
+	if id.Admin && truthy(r.URL.Query().Get("all_tenants")) {
+		return store.AllProjects()
+	}
+	return store.ProjectScope(id.Project)
+}
+
+func truthy(s string) bool { return s == "1" || s == "true" || s == "True" }
+
+type createBody struct {
+	Volume struct {
+		Size               *json.Number      `json:"size"`
+		Name               *string           `json:"name"`
+		Description        *string           `json:"description"`
+		DisplayName        *string           `json:"display_name"`
+		DisplayDescription *string           `json:"display_description"`
+		VolumeType         string            `json:"volume_type"`
+		AvailabilityZone   string            `json:"availability_zone"`
+		Metadata           map[string]string `json:"metadata"`
+		SnapshotID         string            `json:"snapshot_id"`
+		SourceVolID        string            `json:"source_volid"`
+		ImageRef           string            `json:"imageRef"`
+		BackupID           string            `json:"backup_id"`
+		Multiattach        *bool             `json:"multiattach"`
+		ConsistencyGroupID *string           `json:"consistencygroup_id"`
+	} `json:"volume"`
+	SchedulerHints map[string]any `json:"OS-SCH-HNT:scheduler_hints"`
+}
+
+func (s *Server) createVolume(r *http.Request) (int, any, *Fault) {
+	var body createBody
+	if fault := decode(r, &body); fault != nil {
+		return 0, nil, fault
+	}
+	in := body.Volume
+	size, fault := volumeSize(in.Size)
+	if fault != nil {
+		return 0, nil, fault
+	}
+	if in.Multiattach != nil && *in.Multiattach {
+		return 0, nil, faultf(http.StatusBadRequest, "Multiattach volumes are not supported.")
+	}
+	id := identity(r.Context())
+	req := flows.Request{ProjectID: id.Project, UserID: id.User, SizeGiB: size,
+		Name: first(in.Name, in.DisplayName), Description: first(in.Description, in.DisplayDescription),
+		VolumeType: in.VolumeType, AvailabilityZone: in.AvailabilityZone, Metadata: in.Metadata,
+		SnapshotID: in.SnapshotID, SourceVolumeID: in.SourceVolID, ImageID: in.ImageRef, BackupID: in.BackupID}
+	v, err := s.opts.Volumes.CreateVolume(r.Context(), req)
+	if err != nil {
+		return 0, nil, volumeFault(err)
+	}
+	return http.StatusAccepted, map[string]any{"volume": s.volumeView(r, v)}, nil
+}
+
+// volumeSize reads size, a positive whole number of GiB (Cinder also takes it as a string).
+func volumeSize(n *json.Number) (int64, *Fault) {
+	if n == nil {
+		return 0, faultf(http.StatusBadRequest, "Invalid input for field/attribute size: size is required.")
+	}
+	size, err := strconv.ParseInt(n.String(), 10, 64)
+	if err != nil || size <= 0 {
+		return 0, faultf(http.StatusBadRequest, "Invalid input for field/attribute size. Value: "+n.String()+
+			". Size must be an integer greater than 0 (GiB).")
+	}
+	return size, nil
+}
+
+func first(a, b *string) string {
+	switch {
+	case a != nil:
+		return *a
+	case b != nil:
+		return *b
+	}
+	return ""
+}
+
+// volumeFault maps a create's error: bad requests 400, unknown type 404, over quota 413, a full
+// queue 503.
+func volumeFault(err error) *Fault {
+	switch {
+	case errors.Is(err, flows.ErrInvalidRequest) && !errors.Is(err, store.ErrNotFound):
+		return faultf(http.StatusBadRequest, "Invalid input received: "+err.Error())
+	case errors.Is(err, flows.ErrQueueFull), errors.Is(err, flows.ErrQueueClosed):
+		return faultf(http.StatusServiceUnavailable, "The volume service is busy; try again.")
+	}
+	return storeFault(err)
+}
+
+func (s *Server) showVolume(r *http.Request) (int, any, *Fault) {
+	v, err := s.opts.Store.Volume(r.Context(), scope(r), r.PathValue("id"))
+	if err != nil {
+		return 0, nil, volumeNotFound(err, r.PathValue("id"))
+	}
+	return http.StatusOK, map[string]any{"volume": s.volumeView(r, v)}, nil
+}
+
+func volumeNotFound(err error, id string) *Fault {
+	if errors.Is(err, store.ErrNotFound) {
+		return faultf(http.StatusNotFound, "Volume "+id+" could not be found.")
+	}
+	return storeFault(err)
+}
+
+type updateBody struct {
+	Volume struct {
+		Name               *string           `json:"name"`
+		Description        *string           `json:"description"`
+		DisplayName        *string           `json:"display_name"`
+		DisplayDescription *string           `json:"display_description"`
+		Metadata           map[string]string `json:"metadata"`
+	} `json:"volume"`
+}
+
+func (s *Server) updateVolume(r *http.Request) (int, any, *Fault) {
+	var body updateBody
+	if fault := decode(r, &body); fault != nil {
+		return 0, nil, fault
+	}
+	in := body.Volume
+	u := store.Update{Name: in.Name, Description: in.Description, Metadata: in.Metadata, ReplaceMetadata: in.Metadata != nil}
+	if u.Name == nil {
+		u.Name = in.DisplayName
+	}
+	if u.Description == nil {
+		u.Description = in.DisplayDescription
+	}
+	if u.Name == nil && u.Description == nil && u.Metadata == nil {
+		return 0, nil, faultf(http.StatusBadRequest, "Specify a name, a description or metadata to update.")
+	}
+	v, err := s.opts.Store.UpdateVolume(r.Context(), scope(r), r.PathValue("id"), u)
+	var te *volume.TransitionError
+	switch {
+	case errors.As(err, &te):
+		return 0, nil, faultf(http.StatusBadRequest, "Invalid volume: "+te.Error())
+	case err != nil:
+		return 0, nil, volumeNotFound(err, r.PathValue("id"))
+	}
+	return http.StatusOK, map[string]any{"volume": s.volumeView(r, v)}, nil
+}
