@@ -208,6 +208,42 @@ func TestEndToEnd(t *testing.T) {
 	}
 }
 
+// TestEndToEnd_cli drives the agent with the kiln client commands.
+func TestEndToEnd_cli(t *testing.T) {
+	_, addr, bin := kiln(t)
+	run := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command(filepath.Join(bin, "kiln"), args...)
+		cmd.Env = append(os.Environ(), "KILN_ENDPOINT=http://"+addr+"/v3", "KILN_TOKEN=u:p")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("kiln %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	run("type", "create", "gold", "volume_backend_name=good")
+	out := run("volume", "create", "-name", "cli", "-size", "2", "-type", "gold", "-format", "json")
+	if !strings.Contains(out, `"name": "cli"`) || !strings.Contains(out, `"size": 2`) {
+		t.Errorf("volume create: %s", out)
+	}
+	for args, want := range map[string]string{
+		"volume list":  "cli",
+		"type list":    "gold",
+		"pool list":    "good#a",
+		"service list": "kiln-volume",
+		"quota show":   "gigabytes",
+	} {
+		if out := run(strings.Fields(args)...); !strings.Contains(out, want) {
+			t.Errorf("kiln %s: %q does not contain %q", args, out, want)
+		}
+	}
+	cmd := exec.Command(filepath.Join(bin, "kiln"), "volume", "show", "no-such-volume")
+	cmd.Env = append(os.Environ(), "KILN_ENDPOINT=http://"+addr+"/v3", "KILN_TOKEN=u:p")
+	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "404") {
+		t.Errorf("volume show of a missing volume: %v %s", err, out)
+	}
+}
+
 func rawVolume(t *testing.T, addr, id string) string {
 	t.Helper()
 	req, _ := http.NewRequest("GET", "http://"+addr+"/v3/p/volumes/"+id, nil)

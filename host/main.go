@@ -17,17 +17,33 @@ import (
 const usage = `usage:
   kiln agent -config FILE            run the agent
   kiln agent -dev [-listen ADDR] [-data-dir DIR]
-                                     run it with embedded defaults: SQLite, noauth, fake and file backends`
+                                     run it with embedded defaults: SQLite, noauth, fake and file backends
+  kiln volume create [-name N] [-size GiB] [-type T] [-zone Z]
+  kiln volume list | volume show ID
+  kiln type list | type create NAME [KEY=VALUE ...]
+  kiln pool list | service list | quota show [PROJECT]
+client flags: -endpoint URL ($KILN_ENDPOINT), -token T ($KILN_TOKEN, noauth: user:project),
+              -project P ($KILN_PROJECT), -format table|json`
 
 func main() {
-	if len(os.Args) < 2 || os.Args[1] != "agent" {
+	if len(os.Args) < 2 {
 		fmt.Fprintln(os.Stderr, usage)
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := agentCommand(ctx, os.Args[2:], os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "kiln agent:", err)
+	var err error
+	switch os.Args[1] {
+	case "agent":
+		err = agentCommand(ctx, os.Args[2:], os.Stderr)
+	case "-h", "-help", "--help", "help":
+		fmt.Println(usage)
+		return
+	default:
+		err = clientCommand(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "kiln:", err)
 		os.Exit(1)
 	}
 }
