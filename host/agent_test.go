@@ -14,7 +14,7 @@ import (
 )
 
 // drivers builds the fake and file drivers into a directory on PATH.
-func drivers(t *testing.T) {
+func drivers(t testing.TB) {
 	t.Helper()
 	dir := t.TempDir()
 	for _, d := range []string{"fake", "file"} {
@@ -27,7 +27,7 @@ func drivers(t *testing.T) {
 	t.Setenv("PATH", dir+":"+os.Getenv("PATH"))
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// BenchmarkCreateToAvailable runs `kiln agent` in process with one fake backend (a driver
+// process) on SQLite, and 8 concurrent clients that each create a 1 GiB volume over HTTP and
+// poll until it is available. It reports the median and 99th percentile create → available
+// latency and the creates per second.
+func BenchmarkCreateToAvailable(b *testing.B) {
+	const clients = 8
+	drivers(b)
+	data, addr := b.TempDir(), freeAddr(b)
+	cfg := filepath.Join(data, "kiln.hcl")
+	src := fmt.Sprintf("listen = %q\ndata_dir = %q\ndatabase = %q\nlog_level = \"error\"\nauth {\n mode = \"noauth\"\n}\n"+
+		"backend \"fake\" {\n driver = \"fake\"\n config {\n  state_dir = %q\n  pool {\n   name = \"p\"\n   total = \"1PiB\"\n  }\n }\n}\n",
+		addr, data, benchDatabase(data), filepath.Join(data, "fake"))
+	if err := os.WriteFile(cfg, []byte(src), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- agentCommand(ctx, []string{"-config", cfg}, io.Discard) }()
+	defer func() { cancel(); <-done }()
+	for poolCount(addr) != 1 {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if code := request(b, "PUT", "http://"+addr+"/v3/admin/os-quota-sets/admin",
+		`{"quota_set": {"volumes": -1, "gigabytes": -1}}`, nil); code != 200 {
+		b.Fatalf("quota update: %d", code)
+	}
+	var mu sync.Mutex
+	var took []time.Duration
+	start := time.Now()
+	var wg sync.WaitGroup
+	next := make(chan struct{})
+	go func() {
+		for range b.N {
+			next <- struct{}{}
+		}
+		close(next)
+	}()
+	for range clients {
+		wg.Go(func() {
+			for range next {
+				d := createAndWait(b, addr)
+				mu.Lock()
+				took = append(took, d)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	slices.Sort(took)
+	b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(took[len(took)*99/100].Microseconds())/1000, "p99-ms")
+	b.ReportMetric(float64(len(took))/elapsed.Seconds(), "creates/s")
+}
+
+func createAndWait(b *testing.B, addr string) time.Duration {
+	start := time.Now()
+	var created struct{ Volume struct{ ID string } }
+	if code := request(b, "POST", "http://"+addr+"/v3/admin/volumes", `{"volume": {"size": 1}}`, &created); code != 202 {
+		b.Errorf("create: %d", code)
+		return 0
+	}
+	for {
+		var got struct{ Volume struct{ Status string } }
+		request(b, "GET", "http://"+addr+"/v3/admin/volumes/"+created.Volume.ID, "", &got)
+		switch got.Volume.Status {
+		case "available":
+			return time.Since(start)
+		case "error":
+			b.Errorf("volume %s went to error", created.Volume.ID)
+			return 0
+		}
+		time.Sleep(200 * time.Microsecond)
+	}
+}
+
+func request(b *testing.B, method, url, body string, out any) int {
+	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	req.Header.Set("X-Auth-Token", "admin:admin")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if out != nil {
+		_ = json.NewDecoder(resp.Body).Decode(out)
+	}
+	return resp.StatusCode
+}
+
+// benchDatabase is the benchmark's DSN: SQLite in dir, with KILN_BENCH_SQLITE_OPTIONS (e.g.
+// "synchronous=normal") appended when set.
+func benchDatabase(dir string) string {
+	dsn := "sqlite://" + filepath.Join(dir, "kiln.db")
+	if o := os.Getenv("KILN_BENCH_SQLITE_OPTIONS"); o != "" {
+		dsn += "?" + o
+	}
+	return dsn
+}
