@@ -96,13 +96,14 @@ var commands = map[string]command{
 		return map[string]*string{"name": fs.String("name", "", "volume name"), "size": fs.String("size", "1", "size in GiB"),
 			"type": fs.String("type", "", "volume type"), "zone": fs.String("zone", "", "availability zone")}
 	}, run: volumeCreate},
-	"volume list":  {flags: noFlags, run: volumeList},
-	"volume show":  {flags: noFlags, run: volumeShow},
-	"type list":    {flags: noFlags, run: typeList},
-	"type create":  {flags: noFlags, run: typeCreate},
-	"pool list":    {flags: noFlags, run: poolList},
-	"service list": {flags: noFlags, run: serviceList},
-	"quota show":   {flags: noFlags, run: quotaShow},
+	"volume list":   {flags: noFlags, run: volumeList},
+	"volume show":   {flags: noFlags, run: volumeShow},
+	"volume delete": {flags: noFlags, run: volumeDelete},
+	"type list":     {flags: noFlags, run: typeList},
+	"type create":   {flags: noFlags, run: typeCreate},
+	"pool list":     {flags: noFlags, run: poolList},
+	"service list":  {flags: noFlags, run: serviceList},
+	"quota show":    {flags: noFlags, run: quotaShow},
 }
 
 func volumeCreate(ctx context.Context, c *gophercloud.ServiceClient, o map[string]*string, _ []string) ([]map[string]any, error) {
@@ -144,6 +145,16 @@ func volumeShow(ctx context.Context, c *gophercloud.ServiceClient, _ map[string]
 		return nil, err
 	}
 	return []map[string]any{volumeRow(*v)}, nil
+}
+
+func volumeDelete(ctx context.Context, c *gophercloud.ServiceClient, _ map[string]*string, args []string) ([]map[string]any, error) {
+	if len(args) != 1 {
+		return nil, fmt.Errorf("usage: kiln volume delete ID")
+	}
+	if err := volumes.Delete(ctx, c, args[0], volumes.DeleteOpts{}).ExtractErr(); err != nil {
+		return nil, err
+	}
+	return []map[string]any{{"id": args[0], "deleted": true}}, nil
 }
 
 func typeList(ctx context.Context, c *gophercloud.ServiceClient, _ map[string]*string, _ []string) ([]map[string]any, error) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -237,6 +238,13 @@ func TestEndToEnd_cli(t *testing.T) {
 			t.Errorf("kiln %s: %q does not contain %q", args, out, want)
 		}
 	}
+	var created []map[string]any
+	if err := json.Unmarshal([]byte(out), &created); err != nil || len(created) != 1 {
+		t.Fatalf("volume create output: %q", out)
+	}
+	id := created[0]["id"].(string)
+	waitFor(t, "the cli volume", func() bool { return strings.Contains(run("volume", "show", id), "available") })
+	run("volume", "delete", id)
 	cmd := exec.Command(filepath.Join(bin, "kiln"), "volume", "show", "no-such-volume")
 	cmd.Env = append(os.Environ(), "KILN_ENDPOINT=http://"+addr+"/v3", "KILN_TOKEN=u:p")
 	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "404") {

@@ -15,6 +15,7 @@ import (
 // VolumeService runs the volume flows; *flows.Service is one.
 type VolumeService interface {
 	CreateVolume(ctx context.Context, req flows.Request) (store.Volume, error)
+	DeleteVolume(ctx context.Context, sc store.Scope, projectID, id string) error
 }
 
 func (s *Server) volumeRoutes() {
@@ -23,6 +24,23 @@ func (s *Server) volumeRoutes() {
 	s.handle("GET /volumes/detail", handler(s.listVolumes(true)))
 	s.handle("GET /volumes/{id}", handler(s.showVolume))
 	s.handle("PUT /volumes/{id}", handler(s.updateVolume))
+	s.handle("DELETE /volumes/{id}", handler(s.deleteVolume))
+}
+
+// deleteVolume deletes an `available` or `error` volume. A refusal (status, not found) changes
+// nothing; a driver failure after the delete began is accepted and shows in the volume's status
+// (error_deleting, or available again when the driver says it is in use), as Cinder's would.
+func (s *Server) deleteVolume(r *http.Request) (int, any, *Fault) {
+	id := r.PathValue("id")
+	err := s.opts.Volumes.DeleteVolume(r.Context(), scope(r), identity(r.Context()).Project, id)
+	var te *volume.TransitionError
+	switch {
+	case errors.As(err, &te):
+		return 0, nil, faultf(http.StatusBadRequest, "Invalid volume: "+te.Error())
+	case errors.Is(err, store.ErrNotFound):
+		return 0, nil, volumeNotFound(err, id)
+	}
+	return http.StatusAccepted, nil, nil
 }
 
 const gibBytes = 1 << 30

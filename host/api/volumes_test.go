@@ -85,6 +85,19 @@ func TestVolumes(t *testing.T) {
 	if len(body["volumes"].([]any)) != 1 || body["volumes_links"] == nil {
 		t.Errorf("list with limit: %v", body)
 	}
+	if code, body := call(t, s, "alice", "DELETE", "/v3/p1/volumes/"+id, ""); code != 202 {
+		t.Errorf("delete: %d %v", code, body)
+	}
+	if code, _ := call(t, s, "alice", "GET", "/v3/p1/volumes/"+id, ""); code != 404 {
+		t.Errorf("show after delete: %d", code)
+	}
+	if code, _ := call(t, s, "alice", "DELETE", "/v3/p1/volumes/"+id, ""); code != 404 {
+		t.Errorf("delete again: %d", code)
+	}
+	_, body = call(t, s, "alice", "GET", "/v3/p1/os-quota-sets/p1?usage=true", "")
+	if in := body["quota_set"].(map[string]any)["volumes"].(map[string]any)["in_use"]; in != float64(0) {
+		t.Errorf("volumes in use after the delete: %v", in)
+	}
 }
 
 func TestVolumes_badInputChangesNothing(t *testing.T) {

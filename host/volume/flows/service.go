@@ -72,6 +72,7 @@ type Service struct {
 	api     *flow.Flow[apiState]
 	schedF  *flow.Flow[scheduleState]
 	manager *flow.Flow[managerState]
+	deleter *flow.Flow[deleteState]
 }
 
 // New returns a Service; call Recover before accepting requests and Close at the end.
@@ -104,6 +105,7 @@ func New(cfg Config) (*Service, error) {
 		s.vol = NewQueue(4, 64)
 	}
 	s.api, s.schedF, s.manager = s.apiFlow(), s.scheduleFlow(), s.managerFlow()
+	s.deleter = s.deleteFlow()
 	return s, nil
 }
 
@@ -123,7 +125,7 @@ func (s *Service) CreateVolume(ctx context.Context, req Request) (store.Volume, 
 // once at start-up, before new requests. Recovery entries with Action Recast carry the volume
 // ID.
 func (s *Service) Recover(ctx context.Context) ([]flow.Recovery, error) {
-	out, err := s.engine.Recover(ctx, s.api, s.schedF, s.manager)
+	out, err := s.engine.Recover(ctx, s.api, s.schedF, s.manager, s.deleter)
 	if err != nil {
 		return out, err
 	}
