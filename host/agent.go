@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -21,6 +22,7 @@ import (
 	"github.com/kilnstorage/kiln/host/api"
 	"github.com/kilnstorage/kiln/host/backend"
 	"github.com/kilnstorage/kiln/host/flow"
+	"github.com/kilnstorage/kiln/host/scheduler"
 	"github.com/kilnstorage/kiln/host/store"
 	"github.com/kilnstorage/kiln/host/volume/flows"
 	"github.com/kilnstorage/kiln/metrics"
@@ -43,7 +45,7 @@ func newAgent(ctx context.Context, cfg *Config, log hclog.Logger) (*agent, error
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, err
 	}
-	st, err := store.Open(ctx, cfg.Database)
+	st, err := store.Open(ctx, cfg.Database, store.WithQuotaDefaults(cfg.Quota.limits()))
 	if err != nil {
 		return nil, fmt.Errorf("open the database: %w", err)
 	}
@@ -99,11 +101,15 @@ func (a *agent) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// The backends outlive the request handling: at shutdown the queued flows drain first (on
+	// running drivers), then the drivers stop.
+	bctx, stopBackends := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	for _, b := range a.backends {
-		wg.Go(func() { b.Run(ctx) })
+		wg.Go(func() { b.Run(bctx) })
 	}
 	defer wg.Wait()
+	defer stopBackends()
 	zones := make([]string, 0, len(a.zones))
 	for _, z := range a.zones {
 		zones = append(zones, z)
@@ -130,8 +136,13 @@ func (a *agent) volumeService(ctx context.Context, zones []string) (*flows.Servi
 	if len(zones) > 0 && !slices.Contains(zones, defaultZone) {
 		defaultZone = slices.Min(zones)
 	}
+	sched, err := a.cfg.Scheduler.scheduler()
+	if err != nil {
+		return nil, err
+	}
 	svc, err := flows.New(flows.Config{Store: a.store, Backends: set, Observers: []flow.Observer{a.metrics},
-		MaxAttempts: a.cfg.Scheduler.MaxAttempts, Zones: zones, DefaultZone: defaultZone, Logger: a.log})
+		Scheduler: sched, MaxAttempts: a.cfg.Scheduler.MaxAttempts, Zones: zones, DefaultZone: defaultZone,
+		MaxSizeGiB: math.MaxInt32, Logger: a.log})
 	if err != nil {
 		return nil, err
 	}
@@ -246,4 +257,34 @@ backend "file" {
 }
 `, listen, dataDir, fakeState, filePath)
 	return ParseConfig("(kiln agent -dev)", []byte(src))
+}
+
+// scheduler turns the scheduler block into the scheduler's configuration; validated at load.
+func (c *SchedulerConfig) scheduler() (scheduler.Config, error) {
+	out := scheduler.Config{Filters: c.Filters, TopK: c.PickAmongTop}
+	out.MaxAge, _ = optionalDuration(c.ReportMaxAge)
+	names := make([]string, 0, len(c.Weighers))
+	for name := range c.Weighers {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		out.Weighers = append(out.Weighers, scheduler.Weigher{Name: name, Multiplier: c.Weighers[name]})
+	}
+	if err := out.Validate(); err != nil {
+		return out, fmt.Errorf("scheduler block: %w", err)
+	}
+	return out, nil
+}
+
+// limits are the quota block's defaults over Cinder's.
+func (q *QuotaConfig) limits() store.Limits {
+	l := store.DefaultLimits()
+	for res, v := range map[string]*int{store.Volumes: q.Volumes, store.Snapshots: q.Snapshots,
+		store.Gigabytes: q.Gigabytes, store.PerVolumeGigabytes: q.PerVolumeGigabytes} {
+		if v != nil {
+			l[res] = int64(*v)
+		}
+	}
+	return l
 }

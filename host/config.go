@@ -49,10 +49,11 @@ type SchedulerConfig struct {
 
 // QuotaConfig overrides Cinder's default quotas; -1 means unlimited.
 type QuotaConfig struct {
-	Volumes            *int `hcl:"volumes,optional"`
-	Snapshots          *int `hcl:"snapshots,optional"`
-	Gigabytes          *int `hcl:"gigabytes,optional"`
-	PerVolumeGigabytes *int `hcl:"per_volume_gigabytes,optional"`
+	Volumes            *int      `hcl:"volumes,optional"`
+	Snapshots          *int      `hcl:"snapshots,optional"`
+	Gigabytes          *int      `hcl:"gigabytes,optional"`
+	PerVolumeGigabytes *int      `hcl:"per_volume_gigabytes,optional"`
+	DeclRange          hcl.Range `hcl:",def_range"`
 }
 
 // BackendConfig is one backend block: a driver, where it is, and its own configuration.
@@ -148,6 +149,15 @@ func (c *Config) validate() hcl.Diagnostics {
 	}
 	if _, err := optionalDuration(c.Scheduler.ReportMaxAge); err != nil {
 		bad(c.Scheduler.DeclRange, "scheduler: report_max_age", err.Error())
+	}
+	if _, err := c.Scheduler.scheduler(); err != nil {
+		bad(c.Scheduler.DeclRange, "scheduler: filters or weighers", err.Error())
+	}
+	for res, v := range map[string]*int{"volumes": c.Quota.Volumes, "snapshots": c.Quota.Snapshots,
+		"gigabytes": c.Quota.Gigabytes, "per_volume_gigabytes": c.Quota.PerVolumeGigabytes} {
+		if v != nil && *v < -1 {
+			bad(c.Quota.DeclRange, "quota: "+res, fmt.Sprintf("%d: a limit is -1 (unlimited) or more.", *v))
+		}
 	}
 	seen := map[string]bool{}
 	for _, b := range c.Backends {

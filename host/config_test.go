@@ -97,6 +97,8 @@ func TestConfigErrorsNameFileAndLine(t *testing.T) {
 		{"backend \"a\" {\n driver = \"fake\"\n reserved_percentage = 120\n}\n", `kiln.hcl:1,1: backend "a"; reserved_percentage 120`},
 		{"backend \"a\" {\n driver = \"fake\"\n max_over_subscription_ratio = \"lots\"\n}\n", `want a number ≥ 1 or "auto"`},
 		{"auth {\n mode = \"ldap\"\n}\n", `kiln.hcl:1,1: auth: unknown mode`},
+		{"scheduler {\n filters = [\"NoSuchFilter\"]\n}\n", `kiln.hcl:1,1: scheduler: filters or weighers`},
+		{"quota {\n volumes = -5\n}\n", `kiln.hcl:1,1: quota: volumes; -5`},
 		{"backend \"a\" {\n driver = \"fake\"\n config {\n  state_dir = \"/x\"\n  stat_dir = \"/y\"\n }\n}\n", `kiln.hcl:5,3: Unsupported argument; An argument named "stat_dir" is not expected here`},
 		{"backend \"a\" {\n driver = \"fake\"\n config {\n  latency = 5\n }\n}\n", `kiln.hcl:3,9: Missing required argument`},
 		{"backend \"a\" {\n driver = \"fake\"\n config {\n  state_dir = \"/x\"\n  bugs = \"all\"\n }\n}\n", `kiln.hcl:5,10: Incorrect attribute value type`},

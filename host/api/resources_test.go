@@ -53,6 +53,14 @@ func TestTypes(t *testing.T) {
 		t.Fatalf("create: %d %v", code, body)
 	}
 	id := body["volume_type"].(map[string]any)["id"].(string)
+	_, body = call(t, s, "root", "GET", "/v3/ops/types/"+id+"/extra_specs", "")
+	if body["extra_specs"].(map[string]any)["volume_backend_name"] != "lvm" {
+		t.Errorf("admin extra specs: %v", body)
+	}
+	_, body = call(t, s, "alice", "GET", "/v3/p1/types/"+id+"/extra_specs", "")
+	if len(body["extra_specs"].(map[string]any)) != 0 {
+		t.Errorf("a member sees backend extra specs: %v", body)
+	}
 	for _, c := range []struct {
 		token, method, path, body string
 		code                      int
@@ -66,7 +74,8 @@ func TestTypes(t *testing.T) {
 		{"root", "POST", "/v3/ops/types", `{"volume_type": {"name": "y", "colour": "red"}}`, 400},
 		{"root", "POST", "/v3/ops/types", `{"volume_type": {"name": 5}}`, 400},
 		{"root", "POST", "/v3/ops/types/" + id + "/extra_specs", `{"extra_specs": {"provisioning:type": "thin"}}`, 200},
-		{"alice", "GET", "/v3/p1/types/" + id + "/extra_specs/provisioning:type", "", 200},
+		{"root", "GET", "/v3/ops/types/" + id + "/extra_specs/provisioning:type", "", 200},
+		{"alice", "GET", "/v3/p1/types/" + id + "/extra_specs/provisioning:type", "", 404},
 		{"root", "PUT", "/v3/ops/types/" + id + "/extra_specs/provisioning:type", `{"provisioning:type": "thick"}`, 200},
 		{"root", "PUT", "/v3/ops/types/" + id + "/extra_specs/a", `{"b": "c"}`, 400},
 		{"root", "DELETE", "/v3/ops/types/" + id + "/extra_specs/provisioning:type", "", 202},

@@ -9,7 +9,7 @@ func (s *Server) listSpecs(r *http.Request) (int, any, *Fault) {
 	if fault != nil {
 		return 0, nil, fault
 	}
-	return http.StatusOK, map[string]any{"extra_specs": typeView(vt)["extra_specs"]}, nil
+	return http.StatusOK, map[string]any{"extra_specs": s.typeView(r, vt)["extra_specs"]}, nil
 }
 
 func (s *Server) setSpecs(r *http.Request) (int, any, *Fault) {
@@ -47,7 +47,7 @@ func (s *Server) showSpec(r *http.Request) (int, any, *Fault) {
 	}
 	key := r.PathValue("key")
 	v, ok := vt.ExtraSpecs[key]
-	if !ok {
+	if !ok || !identity(r.Context()).Admin && !publicSpecs[key] {
 		return 0, nil, faultf(http.StatusNotFound, "Volume type "+vt.ID+" has no extra spec "+key+".")
 	}
 	return http.StatusOK, map[string]string{key: v}, nil

@@ -24,10 +24,17 @@ func (s *Server) typeRoutes() {
 	s.handle("DELETE /types/{id}/extra_specs/{key}", handler(s.deleteSpec))
 }
 
-func typeView(vt store.VolumeType) map[string]any {
-	specs := vt.ExtraSpecs
-	if specs == nil {
-		specs = map[string]string{}
+// publicSpecs are the extra specs Cinder shows to members; the rest (backend names, driver
+// parameters) only admins see.
+var publicSpecs = map[string]bool{"RESKEY:availability_zones": true, "multiattach": true, "replication_enabled": true}
+
+func (s *Server) typeView(r *http.Request, vt store.VolumeType) map[string]any {
+	admin := identity(r.Context()).Admin
+	specs := map[string]string{}
+	for k, v := range vt.ExtraSpecs {
+		if admin || publicSpecs[k] {
+			specs[k] = v
+		}
 	}
 	return map[string]any{"id": vt.ID, "name": vt.Name, "description": vt.Description,
 		"is_public": vt.IsPublic, "os-volume-type-access:is_public": vt.IsPublic,
@@ -59,7 +66,7 @@ func (s *Server) listTypes(r *http.Request) (int, any, *Fault) {
 	}
 	views := make([]any, 0, len(types))
 	for _, vt := range types {
-		views = append(views, typeView(vt))
+		views = append(views, s.typeView(r, vt))
 	}
 	return http.StatusOK, map[string]any{"volume_types": views}, nil
 }
@@ -69,7 +76,7 @@ func (s *Server) showType(r *http.Request) (int, any, *Fault) {
 	if fault != nil {
 		return 0, nil, fault
 	}
-	return http.StatusOK, map[string]any{"volume_type": typeView(vt)}, nil
+	return http.StatusOK, map[string]any{"volume_type": s.typeView(r, vt)}, nil
 }
 
 type typeBody struct {
@@ -105,7 +112,7 @@ func (s *Server) createType(r *http.Request) (int, any, *Fault) {
 	if err != nil {
 		return 0, nil, storeFault(err)
 	}
-	return http.StatusOK, map[string]any{"volume_type": typeView(created)}, nil
+	return http.StatusOK, map[string]any{"volume_type": s.typeView(r, created)}, nil
 }
 
 func (s *Server) updateType(r *http.Request) (int, any, *Fault) {

@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"net/http"
 	"strconv"
 
+	"github.com/kilnstorage/kiln/host/flow"
 	"github.com/kilnstorage/kiln/host/store"
 	"github.com/kilnstorage/kiln/host/volume"
 	"github.com/kilnstorage/kiln/host/volume/flows"
@@ -34,13 +36,14 @@ func (s *Server) deleteVolume(r *http.Request) (int, any, *Fault) {
 	id := r.PathValue("id")
 	err := s.opts.Volumes.DeleteVolume(r.Context(), scope(r), identity(r.Context()).Project, id)
 	var te *volume.TransitionError
+	var began *flow.TaskError // the flow got past its first task: the outcome is in the status
 	switch {
+	case err == nil, errors.As(err, &began):
+		return http.StatusAccepted, nil, nil
 	case errors.As(err, &te):
 		return 0, nil, faultf(http.StatusBadRequest, "Invalid volume: "+te.Error())
-	case errors.Is(err, store.ErrNotFound):
-		return 0, nil, volumeNotFound(err, id)
 	}
-	return http.StatusAccepted, nil, nil
+	return 0, nil, volumeNotFound(err, id)
 }
 
 const gibBytes = 1 << 30
@@ -107,9 +110,9 @@ func volumeSize(n *json.Number) (int64, *Fault) {
 		return 0, faultf(http.StatusBadRequest, "Invalid input for field/attribute size: size is required.")
 	}
 	size, err := strconv.ParseInt(n.String(), 10, 64)
-	if err != nil || size <= 0 {
+	if err != nil || size <= 0 || size > math.MaxInt32 {
 		return 0, faultf(http.StatusBadRequest, "Invalid input for field/attribute size. Value: "+n.String()+
-			". Size must be an integer greater than 0 (GiB).")
+			". Size must be an integer from 1 to 2147483647 (GiB).")
 	}
 	return size, nil
 }

@@ -107,8 +107,9 @@ func TestVolumes_badInputChangesNothing(t *testing.T) {
 		code int
 		msg  string
 	}{
-		{`{"volume": {"size": 0}}`, 400, "Size must be an integer greater than 0"},
-		{`{"volume": {"size": -1}}`, 400, "greater than 0"},
+		{`{"volume": {"size": 0}}`, 400, "Size must be an integer from 1 to 2147483647"},
+		{`{"volume": {"size": -1}}`, 400, "from 1 to"},
+		{`{"volume": {"size": 8589934592}}`, 400, "from 1 to"},
 		{`{"volume": {"size": "lots"}}`, 400, ""},
 		{`{"volume": {}}`, 400, "size is required"},
 		{`{"volume": {"size": 1, "colour": "red"}}`, 400, "colour"},
@@ -126,6 +127,10 @@ func TestVolumes_badInputChangesNothing(t *testing.T) {
 	vols, _ := st.ListVolumes(t.Context(), store.AllProjects(), store.VolumeFilter{}, store.ListOptions{})
 	if len(vols) != 1 {
 		t.Errorf("%d volume rows after the refusals, want only the one that failed scheduling", len(vols))
+	}
+	usage, _ := st.QuotaUsage(t.Context(), "p1")
+	if u := usage[store.Volumes]; u.InUse != 1 || u.Reserved != 0 {
+		t.Errorf("volumes quota after the refusals: %+v, want the one row in use and nothing reserved", u)
 	}
 	v := waitStatus(t, s, "root", "/v3/ops/volumes/"+vols[0].ID+"?all_tenants=1", "error")
 	if !strings.Contains(v["os-vol-kiln-attr:fault"].(string), "CapacityFilter") {

@@ -117,7 +117,9 @@ func listOptions(r *http.Request) (store.ListOptions, *Fault) {
 		if err != nil || n < 0 {
 			return opts, faultf(http.StatusBadRequest, "limit must be a non-negative integer.")
 		}
-		opts.Limit = min(n, 1000)
+		if n > 0 {
+			opts.Limit = min(n, 1000)
+		}
 	}
 	return opts, nil
 }

@@ -54,7 +54,8 @@ func (s *Service) deleteFlow() *flow.Flow[deleteState] {
 // is refused with a *volume.TransitionError naming the allowed statuses, and nothing changes.
 func (s *Service) DeleteVolume(ctx context.Context, sc store.Scope, projectID, id string) error {
 	st := &deleteState{FlowID: flow.NewID() + "-d", VolumeID: id, ProjectID: projectID, AllProjects: sc == store.AllProjects()}
-	err := s.deleter.Run(ctx, s.engine, st.FlowID, st)
+	// A client that hangs up must not stop a delete half-way: the flow runs to its end.
+	err := s.deleter.Run(context.WithoutCancel(ctx), s.engine, st.FlowID, st)
 	var te *flow.TaskError
 	if errors.As(err, &te) && te.Task == "DeleteBeginTask" {
 		return te.Err // refused before anything changed
@@ -62,13 +63,15 @@ func (s *Service) DeleteVolume(ctx context.Context, sc store.Scope, projectID, i
 	return err
 }
 
-// deleteBegin moves the volume to `deleting`; one already `deleting` for this flow (a resumed
-// flow) is taken as begun.
+// deleteBegin moves the volume to `deleting`. A volume already `deleting` is taken over: a
+// flow resumed after a crash finds its own work there (the journal cannot tell), and the
+// delete's later steps are idempotent, so a second delete of such a volume finishes it too
+// rather than leave it — where Cinder would answer 400.
 func (s *Service) deleteBegin(ctx context.Context, st *deleteState) error {
 	v, err := s.store.TransitionVolume(ctx, st.scope(), st.VolumeID, volume.DeleteBegin, store.VolumeChange{})
 	var te *volume.TransitionError
-	if errors.As(err, &te) && te.Current == volume.StatusDeleting && st.Backend != "" {
-		return nil
+	if errors.As(err, &te) && te.Current == volume.StatusDeleting {
+		v, err = s.store.Volume(ctx, st.scope(), st.VolumeID)
 	}
 	if err != nil {
 		return err
@@ -96,13 +99,15 @@ func (s *Service) deleteOnBackend(ctx context.Context, st *deleteState) error {
 	return nil
 }
 
-// deleteFailed records the driver's refusal: in use → `available` again, else `error_deleting`
-// with the error as the fault.
+// deleteFailed records why the delete did not finish: the driver said in use → `available`
+// again; the driver failed, or the row could not be finished (failure nil: a later task) →
+// `error_deleting` with the fault. Never `deleting`.
 func (s *Service) deleteFailed(ctx context.Context, st *deleteState, failure error) error {
-	if failure == nil {
-		return nil
+	msg := "the delete could not be finished"
+	if failure != nil {
+		msg = failure.Error()
 	}
-	t, msg := volume.DeleteFailed, failure.Error()
+	t := volume.DeleteFailed
 	if sdk.CodeOf(failure) == sdk.InUse {
 		t = volume.DeleteBusy
 	}

@@ -1,9 +1,11 @@
 package flows
 
 import (
+	"encoding/json"
 	"errors"
 	"testing"
 
+	"github.com/kilnstorage/kiln/host/flow"
 	"github.com/kilnstorage/kiln/host/store"
 	"github.com/kilnstorage/kiln/host/store/storetest"
 	"github.com/kilnstorage/kiln/host/volume"
@@ -79,6 +81,38 @@ func TestDeleteVolume_inUseIsAvailableAgain(t *testing.T) {
 	got, _ := st.Volume(t.Context(), store.AllProjects(), v.ID)
 	if got.Status != volume.StatusAvailable {
 		t.Errorf("after InUse: %s, want available", got.Status)
+	}
+	checkBooks(t, st)
+}
+
+// TestDeleteVolume_recoveredAfterACrash: a delete flow journaled at its first task whose volume
+// is already `deleting` (the process died right after the status change) is finished by
+// recovery, never left `deleting`.
+func TestDeleteVolume_recoveredAfterACrash(t *testing.T) {
+	st := storetest.Open(t)
+	b := fakeBackend(t, st, "fake", "p", "10GiB")
+	svc := newService(t, st, BackendSet{"fake": b}, nil)
+	v, err := svc.CreateVolume(t.Context(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v = settle(t, st, v.ID)
+	if _, err := st.TransitionVolume(t.Context(), store.AllProjects(), v.ID, volume.DeleteBegin, store.VolumeChange{}); err != nil {
+		t.Fatal(err)
+	}
+	state, _ := json.Marshal(deleteState{FlowID: "f-d", VolumeID: v.ID, ProjectID: "p"})
+	if err := st.Journal("").Save(t.Context(), flow.Entry{ID: "f-d", Flow: "volume_delete", Task: 0,
+		Phase: flow.Executing, Failed: -1, State: state}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Recover(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Volume(t.Context(), store.AllProjects(), v.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("after recovery the volume is %v, want deleted", err)
+	}
+	if _, err := b.c.GetVolume(t.Context(), sdk.VolumeRef{ID: v.ID, Pool: "p"}); sdk.CodeOf(err) != sdk.NotFound {
+		t.Errorf("the driver still has the volume: %v", err)
 	}
 	checkBooks(t, st)
 }
