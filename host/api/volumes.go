@@ -27,6 +27,26 @@ func (s *Server) volumeRoutes() {
 	s.handle("GET /volumes/{id}", handler(s.showVolume))
 	s.handle("PUT /volumes/{id}", handler(s.updateVolume))
 	s.handle("DELETE /volumes/{id}", handler(s.deleteVolume))
+	s.handle("GET /volumes/{id}/events", handler(s.volumeEvents))
+}
+
+// volumeEvents lists a volume's events (volume.create.start, .end, volume.delete.start, …): a
+// Kiln extension, readable by whoever can see the volume.
+func (s *Server) volumeEvents(r *http.Request) (int, any, *Fault) {
+	id := r.PathValue("id")
+	if _, err := s.opts.Store.Volume(r.Context(), scope(r), id); err != nil {
+		return 0, nil, volumeNotFound(err, id)
+	}
+	events, err := s.opts.Store.Events(r.Context(), id)
+	if err != nil {
+		return 0, nil, storeFault(err)
+	}
+	out := make([]any, 0, len(events))
+	for _, e := range events {
+		out = append(out, map[string]any{"event_type": e.Kind, "volume_id": e.VolumeID,
+			"timestamp": e.At.UTC().Format(timeFormat), "detail": e.Detail})
+	}
+	return http.StatusOK, map[string]any{"events": out}, nil
 }
 
 // deleteVolume deletes an `available` or `error` volume. A refusal (status, not found) changes

@@ -77,6 +77,14 @@ func TestVolumes(t *testing.T) {
 	if code, _ := call(t, s, "root", "GET", "/v3/ops/volumes/"+id, ""); code != 404 {
 		t.Errorf("another project's volume without all_tenants: %d", code)
 	}
+	_, body = call(t, s, "alice", "GET", "/v3/p1/volumes/"+id+"/events", "")
+	if ev := body["events"].([]any); len(ev) != 2 || ev[0].(map[string]any)["event_type"] != "volume.create.start" ||
+		ev[1].(map[string]any)["event_type"] != "volume.create.end" {
+		t.Errorf("events: %v", body)
+	}
+	if code, _ := call(t, s, "root", "GET", "/v3/ops/volumes/"+id+"/events", ""); code != 404 {
+		t.Errorf("another project's volume events without all_tenants: %d", code)
+	}
 	code, body = call(t, s, "alice", "PUT", "/v3/p1/volumes/"+id, `{"volume": {"name": "renamed"}}`)
 	if code != 200 || body["volume"].(map[string]any)["name"] != "renamed" {
 		t.Errorf("update: %d %v", code, body)

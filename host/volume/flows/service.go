@@ -125,12 +125,15 @@ func (s *Service) CreateVolume(ctx context.Context, req Request) (store.Volume, 
 // once at start-up, before new requests. Recovery entries with Action Recast carry the volume
 // ID.
 func (s *Service) Recover(ctx context.Context) ([]flow.Recovery, error) {
+	strays, err := s.strays(ctx)
+	if err != nil {
+		return nil, err
+	}
 	out, err := s.engine.Recover(ctx, s.api, s.schedF, s.manager, s.deleter)
 	if err != nil {
 		return out, err
 	}
-	swept, err := s.sweep(ctx)
-	return append(out, swept...), err
+	return append(out, s.sweep(ctx, strays)...), nil
 }
 
 // Close stops accepting work and waits for the queued flows: the scheduler's first, since

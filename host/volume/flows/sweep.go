@@ -63,7 +63,25 @@ func (s *Service) track(id string, submit func(Job) error, job Job) error {
 // call was made for them, so their claims are released and scheduling starts over; a cast
 // that is refused ends the volume in `error`. It runs only for a single host (Config.Owner
 // empty): with several hosts, another host's volumes in flight would look orphaned.
-func (s *Service) sweep(ctx context.Context) ([]flow.Recovery, error) {
+func (s *Service) sweep(ctx context.Context, strays []string) []flow.Recovery {
+	var out []flow.Recovery
+	for _, id := range strays {
+		err := s.store.ReleaseClaims(ctx, id)
+		if err == nil {
+			err = s.castSchedule(id, retry{}, s.sched.TrySubmit)
+		}
+		if err != nil {
+			err = s.failVolume(ctx, id, "", "the create was lost in a restart and could not be cast again: "+err.Error())
+		}
+		out = append(out, flow.Recovery{ID: id, Flow: "volume_create_scheduler", Action: Recast, Err: err})
+	}
+	return out
+}
+
+// strays lists the `creating` volumes that neither the journal nor the queues hold. It runs
+// before recovery queues anything, so that a recovered flow finishing meanwhile cannot be taken
+// for a stray.
+func (s *Service) strays(ctx context.Context) ([]string, error) {
 	if s.cfg.Owner != "" {
 		return nil, nil
 	}
@@ -76,19 +94,11 @@ func (s *Service) sweep(ctx context.Context) ([]flow.Recovery, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []flow.Recovery
+	var out []string
 	for _, v := range vols {
-		if s.busy.has(v.ID) || held[v.ID] {
-			continue
+		if !s.busy.has(v.ID) && !held[v.ID] {
+			out = append(out, v.ID)
 		}
-		if err := s.store.ReleaseClaims(ctx, v.ID); err != nil {
-			return out, err
-		}
-		err := s.castSchedule(v.ID, retry{}, s.sched.TrySubmit)
-		if err != nil {
-			err = s.failVolume(ctx, v.ID, "", "the create was lost in a restart and could not be cast again: "+err.Error())
-		}
-		out = append(out, flow.Recovery{ID: v.ID, Flow: "volume_create_scheduler", Action: Recast, Err: err})
 	}
 	return out, nil
 }
