@@ -109,6 +109,9 @@ func (s *Server) createVolume(r *http.Request) (int, any, *Fault) {
 	if fault != nil {
 		return 0, nil, fault
 	}
+	if fault := checkText(first(in.Name, in.DisplayName), first(in.Description, in.DisplayDescription), in.Metadata); fault != nil {
+		return 0, nil, fault
+	}
 	if in.Multiattach != nil && *in.Multiattach {
 		return 0, nil, faultf(http.StatusBadRequest, "Multiattach volumes are not supported.")
 	}
@@ -200,6 +203,9 @@ func (s *Server) updateVolume(r *http.Request) (int, any, *Fault) {
 	if u.Name == nil && u.Description == nil && u.Metadata == nil {
 		return 0, nil, faultf(http.StatusBadRequest, "Specify a name, a description or metadata to update.")
 	}
+	if fault := checkText(first(u.Name, nil), first(u.Description, nil), u.Metadata); fault != nil {
+		return 0, nil, fault
+	}
 	v, err := s.opts.Store.UpdateVolume(r.Context(), scope(r), r.PathValue("id"), u)
 	var te *volume.TransitionError
 	switch {
@@ -209,4 +215,21 @@ func (s *Server) updateVolume(r *http.Request) (int, any, *Fault) {
 		return 0, nil, volumeNotFound(err, r.PathValue("id"))
 	}
 	return http.StatusOK, map[string]any{"volume": s.volumeView(r, v)}, nil
+}
+
+// checkText bounds a volume's name (255), description (255) and metadata keys and values (255
+// each), as Cinder's schemas do.
+func checkText(name, description string, meta map[string]string) *Fault {
+	switch {
+	case len(name) > 255:
+		return faultf(http.StatusBadRequest, "Invalid input for field/attribute name: longer than 255 characters.")
+	case len(description) > 255:
+		return faultf(http.StatusBadRequest, "Invalid input for field/attribute description: longer than 255 characters.")
+	}
+	for k, v := range meta {
+		if k == "" || len(k) > 255 || len(v) > 255 {
+			return faultf(http.StatusBadRequest, "Invalid input for field/attribute metadata: keys must be 1 to 255 characters and values at most 255.")
+		}
+	}
+	return nil
 }

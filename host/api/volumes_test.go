@@ -121,6 +121,8 @@ func TestVolumes_badInputChangesNothing(t *testing.T) {
 		{`{"volume": {"size": "lots"}}`, 400, ""},
 		{`{"volume": {}}`, 400, "size is required"},
 		{`{"volume": {"size": 1, "colour": "red"}}`, 400, "colour"},
+		{`{"volume": {"size": 1, "name": "` + strings.Repeat("n", 256) + `"}}`, 400, "longer than 255"},
+		{`{"volume": {"size": 1, "metadata": {"": "x"}}}`, 400, "metadata"},
 		{`{"volume": {"size": 1, "volume_type": "nope"}}`, 404, ""},
 		{`{"volume": {"size": 1, "availability_zone": "mars"}}`, 400, "mars"},
 		{`{"volume": {"size": 1, "snapshot_id": "x"}}`, 400, ""},
