@@ -109,21 +109,7 @@ func firstFit(bytes int64) store.Decide {
 // that hold 15 of the volumes between them.
 func TestConcurrentPlacementNeverOvercommits(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db storetest.DB) {
-		stores := [2]*store.Store{db.Open(t), db.Open(t)}
-		s := stores[0]
-		report(t, s, "b1", "small", 5*gib, 1)
-		report(t, s, "b2", "large", 10*gib, 1)
-		if err := s.SetQuotaLimits(t.Context(), "p", store.Limits{store.Volumes: -1}); err != nil {
-			t.Fatal(err)
-		}
-		vols := make([]store.Volume, workers)
-		for i := range vols {
-			vols[i] = addVolume(t, s, "p", 1)
-		}
-		errs := race(t, stores, func(i int, s *store.Store) error {
-			_, err := s.Place(t.Context(), store.PlaceRequest{VolumeID: vols[i].ID, FlowID: fmt.Sprint("flow-", i), Bytes: gib}, firstFit(gib))
-			return err
-		})
+		s, errs := racePlacements(t, db, firstFit(gib))
 		if ok := tally(t, errs, errNoValidBackend); ok != 15 {
 			t.Fatalf("%d of %d placements succeeded, want 15", ok, workers)
 		}
@@ -140,5 +126,27 @@ func TestConcurrentPlacementNeverOvercommits(t *testing.T) {
 		if err != nil || len(drift) > 0 {
 			t.Fatalf("claims drifted from their rows: %+v, %v", drift, err)
 		}
+	})
+}
+
+// racePlacements stores two pools that hold 15 volumes of 1 GiB between them (b1#small 5 GiB,
+// b2#large 10 GiB) and races workers placements of 1 GiB volumes, decided by decide, on two
+// stores sharing db. It returns the first store and the errors by worker.
+func racePlacements(t *testing.T, db storetest.DB, decide store.Decide) (*store.Store, []error) {
+	t.Helper()
+	stores := [2]*store.Store{db.Open(t), db.Open(t)}
+	s := stores[0]
+	report(t, s, "b1", "small", 5*gib, 1)
+	report(t, s, "b2", "large", 10*gib, 1)
+	if err := s.SetQuotaLimits(t.Context(), "p", store.Limits{store.Volumes: -1}); err != nil {
+		t.Fatal(err)
+	}
+	vols := make([]store.Volume, workers)
+	for i := range vols {
+		vols[i] = addVolume(t, s, "p", 1)
+	}
+	return s, race(t, stores, func(i int, s *store.Store) error {
+		_, err := s.Place(t.Context(), store.PlaceRequest{VolumeID: vols[i].ID, FlowID: fmt.Sprint("flow-", i), Bytes: gib}, decide)
+		return err
 	})
 }

@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"errors"
-	"fmt"
 	"testing"
 	"time"
 
@@ -36,21 +35,7 @@ func schedule(bytes int64) store.Decide {
 // others get the scheduler's "no valid pool", and no pool is over-committed.
 func TestConcurrentSchedulersNeverOvercommit(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db storetest.DB) {
-		stores := [2]*store.Store{db.Open(t), db.Open(t)}
-		s := stores[0]
-		report(t, s, "b1", "small", 5*gib, 1)
-		report(t, s, "b2", "large", 10*gib, 1)
-		if err := s.SetQuotaLimits(t.Context(), "p", store.Limits{store.Volumes: -1}); err != nil {
-			t.Fatal(err)
-		}
-		vols := make([]store.Volume, workers)
-		for i := range vols {
-			vols[i] = addVolume(t, s, "p", 1)
-		}
-		errs := race(t, stores, func(i int, s *store.Store) error {
-			_, err := s.Place(t.Context(), store.PlaceRequest{VolumeID: vols[i].ID, FlowID: fmt.Sprint("flow-", i), Bytes: gib}, schedule(gib))
-			return err
-		})
+		s, errs := racePlacements(t, db, schedule(gib))
 		if ok := tally(t, errs, scheduler.ErrNoValidPool); ok != 15 {
 			t.Fatalf("%d of %d placements succeeded, want 15", ok, workers)
 		}
