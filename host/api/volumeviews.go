@@ -51,8 +51,8 @@ func nilTime(v store.Volume) any {
 
 // typeName names a volume type for views; an unknown ID shows as itself.
 func (s *Server) typeName(r *http.Request, id string) string {
-	if vt, err := s.opts.Store.VolumeType(r.Context(), id); err == nil {
-		return vt.Name
+	if name, err := s.opts.Store.VolumeTypeName(r.Context(), id); err == nil {
+		return name
 	}
 	return id
 }

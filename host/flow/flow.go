@@ -21,6 +21,10 @@ type Task[S any] struct {
 	// Resume declares that when the process died while this task was the next to run or was
 	// running, recovery may run it again and go on; otherwise recovery reverts the flow.
 	Resume bool
+	// Outside declares that Execute acts beyond the journal's store (a driver call, another
+	// process): the boundary before it is saved, never staged (see Stager), so that recovery
+	// knows of every flow that may have acted outside.
+	Outside bool
 }
 
 // Flow is a named, ordered list of tasks over a state of type S, which must marshal to JSON.
@@ -97,7 +101,9 @@ type run[S any] struct {
 // forward executes the tasks from index from on, reverting on the first failure.
 func (r *run[S]) forward(ctx context.Context, from int) error {
 	for i := from; i < len(r.f.Tasks); i++ {
-		if err := r.save(ctx, Entry{Task: i, Phase: Executing, Failed: -1}); err != nil {
+		t := r.f.Tasks[i]
+		staged := t.Resume && !t.Outside && (i == 0 || r.f.Tasks[i-1].Resume)
+		if err := r.record(ctx, Entry{Task: i, Phase: Executing, Failed: -1}, staged); err != nil {
 			return r.backward(ctx, i-1, i, fmt.Errorf("journal: %w", err), nil)
 		}
 		if err := ctx.Err(); err != nil {
@@ -183,7 +189,11 @@ func (r *run[S]) revert(ctx context.Context, i int, failure error) (err error) {
 }
 
 // save journals the flow's position e (Task, Phase, Failed, Error) with its current state.
-func (r *run[S]) save(ctx context.Context, e Entry) error {
+func (r *run[S]) save(ctx context.Context, e Entry) error { return r.record(ctx, e, false) }
+
+// record journals e, staged when staged is set and the journal is a Stager (see Stager for
+// when that is safe).
+func (r *run[S]) record(ctx context.Context, e Entry, staged bool) error {
 	if r.e.Journal == nil {
 		return nil
 	}
@@ -192,6 +202,9 @@ func (r *run[S]) save(ctx context.Context, e Entry) error {
 		return fmt.Errorf("encode the state of flow %s: %w", r.f.Name, err)
 	}
 	e.ID, e.Flow, e.State, e.Updated = r.id, r.f.Name, state, time.Now()
+	if st, ok := r.e.Journal.(Stager); ok && staged {
+		return st.Stage(ctx, e)
+	}
 	return r.e.Journal.Save(ctx, e)
 }
 
@@ -200,10 +213,13 @@ func (r *run[S]) save(ctx context.Context, e Entry) error {
 func (r *run[S]) finish(ctx context.Context, outcome string, stuck Entry, te *TaskError) error {
 	var jerr error
 	if r.e.Journal != nil {
-		if outcome == RevertFailed {
-			jerr = r.save(context.WithoutCancel(ctx), stuck)
+		ctx := context.WithoutCancel(ctx)
+		if st, ok := r.e.Journal.(Stager); ok && r.stageFinish(outcome) {
+			jerr = st.StageFinish(ctx, r.id)
+		} else if outcome == RevertFailed {
+			jerr = r.save(ctx, stuck)
 		} else {
-			jerr = r.e.Journal.Finish(context.WithoutCancel(ctx), r.id)
+			jerr = r.e.Journal.Finish(ctx, r.id)
 		}
 	}
 	r.e.each(func(o Observer) { o.FlowEnded(r.f.Name, r.id, outcome, time.Since(r.start)) })
@@ -214,6 +230,21 @@ func (r *run[S]) finish(ctx context.Context, outcome string, stuck Entry, te *Ta
 		return fmt.Errorf("flow %s: finished, but the journal failed: %w", r.f.Name, jerr)
 	}
 	return nil
+}
+
+// stageFinish reports whether the end of the flow may be staged: after a revert, whose last
+// boundary was saved and whose reverts recovery may run again; after success, when the last
+// task declares Resume, so that recovery finding its boundary runs it again rather than
+// reverting a flow that succeeded.
+func (r *run[S]) stageFinish(outcome string) bool {
+	switch outcome {
+	case Reverted:
+		return true
+	case Success:
+		n := len(r.f.Tasks)
+		return n == 0 || r.f.Tasks[n-1].Resume
+	}
+	return false
 }
 
 func (e *Engine) revertTimeout() time.Duration {

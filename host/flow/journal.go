@@ -46,6 +46,28 @@ type Journal interface {
 	Unfinished(ctx context.Context) ([]Entry, error)
 }
 
+// Stager is a Journal that can also record without waiting for the record to be durable. A
+// staged record must become durable no later than every record and every other write of the
+// same store issued after it, and in order: whatever a crash keeps of a flow is a prefix of
+// what it staged and saved.
+//
+// The engine stages the boundary before a task when that task and the one before it both
+// declare Resume and the task does not act Outside the store, and the end of a flow that
+// reverted or whose last task declares Resume. A crash can then lose the last boundaries of a
+// run of such tasks — never past a task whose own store write committed, as that write commits
+// after the boundary before it, nor past one that acts outside — and recovery re-runs those
+// tasks from the last boundary kept, which Resume already requires to be safe; a flow whose
+// every boundary was lost did nothing that outlived the crash. Boundaries next to a task
+// without Resume, before one acting outside, and every boundary of a revert, are saved:
+// recovery must find those exactly.
+type Stager interface {
+	Journal
+	// Stage records e as Save does, without waiting for it to be durable.
+	Stage(ctx context.Context, e Entry) error
+	// StageFinish forgets id as Finish does, without waiting for it to be durable.
+	StageFinish(ctx context.Context, id string) error
+}
+
 // MemoryJournal is a Journal in memory, for tests and benchmarks.
 type MemoryJournal struct {
 	mu      sync.Mutex

@@ -19,17 +19,33 @@ type Event struct {
 
 // AddEvent appends e (its ID and, when zero, its time are set) and returns it.
 func (s *Store) AddEvent(ctx context.Context, e Event) (Event, error) {
+	err := s.write(ctx, "add event "+e.Kind+" of volume "+e.VolumeID, s.addEvent(&e))
+	return e, err
+}
+
+func (s *Store) addEvent(e *Event) func(*tx) error {
 	if len(e.Detail) == 0 {
 		e.Detail = json.RawMessage("{}")
 	}
-	err := s.write(ctx, "add event "+e.Kind+" of volume "+e.VolumeID, func(t *tx) error {
+	return func(t *tx) error {
 		if e.At.IsZero() {
 			e.At = t.now
 		}
 		return t.queryRow(`INSERT INTO events (volume_id, project_id, kind, at, detail) VALUES (?, ?, ?, ?, ?)
 			RETURNING id`, e.VolumeID, e.ProjectID, e.Kind, micros(e.At), string(e.Detail)).Scan(&e.ID)
-	})
-	return e, err
+	}
+}
+
+// StageEvent adds e without waiting for it to be durable: on SQLite it joins the group
+// commit's next batch, ahead of every write queued after it, and failed hears of its failure
+// (elsewhere it is AddEvent). For events whose loss in a crash costs nothing but the record.
+func (s *Store) StageEvent(ctx context.Context, e Event, failed func(error)) error {
+	if s.commit == nil {
+		_, err := s.AddEvent(ctx, e)
+		return err
+	}
+	fn := s.addEvent(&e)
+	return s.commit.stage(ctx, fn, func(err error) { failed(wrap("add event "+e.Kind+" of volume "+e.VolumeID, err)) })
 }
 
 // Events lists a volume's events in the order they were added.

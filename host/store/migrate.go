@@ -97,7 +97,7 @@ func (t *tx) apply(m migration, latest int) error {
 	if current >= m.version {
 		return nil
 	}
-	if _, err := t.exec(t.d.ddl(m.sql)); err != nil {
+	if err := t.execScript(t.d.ddl(m.sql)); err != nil {
 		return err
 	}
 	_, err := t.exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",

@@ -23,8 +23,12 @@ type Store struct {
 	w *sql.DB
 	// r serves reads outside transactions: for SQLite a pool of query_only connections that
 	// read beside the writer (WAL); for PostgreSQL the same pool as w.
-	r    *sql.DB
-	opts options
+	r *sql.DB
+	// wstmts and rstmts are the prepared statements of w and r (SQLite only).
+	wstmts, rstmts *stmtCache
+	// commit runs SQLite's writes, several to a transaction (nil for PostgreSQL).
+	commit *committer
+	opts   options
 	// reports caches the pools' decoded capability reports.
 	reports *reportCache
 }
@@ -117,6 +121,8 @@ func (s *Store) connect(src source) error {
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 	s.w, s.r = w, r
+	s.wstmts, s.rstmts = newStmtCache(w), newStmtCache(r)
+	s.commit = newCommitter(s)
 	return nil
 }
 
@@ -130,6 +136,11 @@ func orDefault(v, def int) int {
 
 // Close closes the database.
 func (s *Store) Close() error {
+	if s.commit != nil {
+		s.commit.close()
+	}
+	s.wstmts.close()
+	s.rstmts.close()
 	err := s.w.Close()
 	if s.r != s.w {
 		err = errors.Join(err, s.r.Close())
@@ -144,24 +155,52 @@ func (s *Store) now() time.Time { return s.opts.now().UTC() }
 
 // tx is a transaction with the dialect's placeholders. It keeps the context of the call that
 // runs it, and lives only as long as that call. now is the time it stamps rows with, in
-// microseconds as they are stored.
+// microseconds as they are stored. stmts holds the prepared statements of its database (nil
+// for PostgreSQL).
 type tx struct {
-	tx  *sql.Tx
-	d   dialect
-	ctx context.Context
-	now time.Time
+	tx    *sql.Tx
+	d     dialect
+	ctx   context.Context
+	now   time.Time
+	stmts *stmtCache
+}
+
+// stmt returns q prepared for this transaction, or nil to run q as it is.
+func (t *tx) stmt(q string) *sql.Stmt {
+	if st := t.stmts.get(q); st != nil {
+		return t.tx.StmtContext(t.ctx, st)
+	}
+	return nil
 }
 
 func (t *tx) exec(q string, args ...any) (sql.Result, error) {
-	return t.tx.ExecContext(t.ctx, t.d.rebind(q), args...)
+	q = t.d.rebind(q)
+	if st := t.stmt(q); st != nil {
+		return st.ExecContext(t.ctx, args...)
+	}
+	return t.tx.ExecContext(t.ctx, q, args...)
+}
+
+// execScript runs q, which may hold several statements, unprepared (migrations).
+func (t *tx) execScript(q string) error {
+	_, err := t.tx.ExecContext(t.ctx, q)
+	return err
 }
 
 func (t *tx) query(q string, args ...any) (*sql.Rows, error) {
-	return t.tx.QueryContext(t.ctx, t.d.rebind(q), args...)
+	q = t.d.rebind(q)
+	if st := t.stmt(q); st != nil {
+		return st.QueryContext(t.ctx, args...)
+	}
+	return t.tx.QueryContext(t.ctx, q, args...)
 }
 
 func (t *tx) queryRow(q string, args ...any) *sql.Row {
-	return t.tx.QueryRowContext(t.ctx, t.d.rebind(q), args...)
+	q = t.d.rebind(q)
+	if st := t.stmt(q); st != nil {
+		return st.QueryRowContext(t.ctx, args...)
+	}
+	return t.tx.QueryRowContext(t.ctx, q, args...)
 }
 
 // execOne runs a statement that must change exactly one row. It follows a read that found the
@@ -202,7 +241,10 @@ func (s *Store) write(ctx context.Context, op string, fn func(*tx) error) error 
 }
 
 func (s *Store) writeOnce(ctx context.Context, fn func(*tx) error) error {
-	return s.run(ctx, s.w, nil, fn)
+	if s.commit != nil {
+		return s.commit.do(ctx, fn)
+	}
+	return s.run(ctx, s.w, nil, nil, fn)
 }
 
 // wrap adds op to err, unless err is a refused transition, whose message names the operation
@@ -216,18 +258,18 @@ func wrap(op string, err error) error {
 
 // read runs fn in one read-only transaction: a consistent snapshot beside the writer.
 func (s *Store) read(ctx context.Context, op string, fn func(*tx) error) error {
-	if err := s.run(ctx, s.r, &sql.TxOptions{ReadOnly: true}, fn); err != nil {
+	if err := s.run(ctx, s.r, s.rstmts, &sql.TxOptions{ReadOnly: true}, fn); err != nil {
 		return wrap(op, err)
 	}
 	return nil
 }
 
-func (s *Store) run(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn func(*tx) error) error {
+func (s *Store) run(ctx context.Context, db *sql.DB, stmts *stmtCache, opts *sql.TxOptions, fn func(*tx) error) error {
 	sqlTx, err := db.BeginTx(ctx, opts)
 	if err != nil {
 		return err
 	}
-	t := &tx{tx: sqlTx, d: s.d, ctx: ctx, now: s.now().Truncate(time.Microsecond)}
+	t := &tx{tx: sqlTx, d: s.d, ctx: ctx, now: s.now().Truncate(time.Microsecond), stmts: stmts}
 	if err := fn(t); err != nil {
 		return errors.Join(err, ignoreDone(sqlTx.Rollback()))
 	}
@@ -243,7 +285,11 @@ func ignoreDone(err error) error {
 
 // query runs a read outside any transaction.
 func (s *Store) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	return s.r.QueryContext(ctx, s.d.rebind(q), args...)
+	q = s.d.rebind(q)
+	if st := s.rstmts.get(q); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return s.r.QueryContext(ctx, q, args...)
 }
 
 // closeRows closes rows and returns the error that ended their iteration, if any.
@@ -253,5 +299,9 @@ func closeRows(rows *sql.Rows) error {
 
 // queryRow runs a one-row read outside any transaction.
 func (s *Store) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
-	return s.r.QueryRowContext(ctx, s.d.rebind(q), args...)
+	q = s.d.rebind(q)
+	if st := s.rstmts.get(q); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return s.r.QueryRowContext(ctx, q, args...)
 }

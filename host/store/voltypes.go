@@ -98,6 +98,18 @@ func (s *Store) oneType(ctx context.Context, col, v string) (VolumeType, error) 
 	return vts[0], nil
 }
 
+// VolumeTypeName returns the name of the type id, deleted or not: what a volume's view shows.
+func (s *Store) VolumeTypeName(ctx context.Context, id string) (string, error) {
+	var name string
+	if err := s.queryRow(ctx, "SELECT name FROM volume_types WHERE id = ?", id).Scan(&name); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return "", notFound("volume type", id)
+		}
+		return "", fmt.Errorf("volume type %s: %w", id, err)
+	}
+	return name, nil
+}
+
 // VolumeTypes lists the live volume types by name.
 func (s *Store) VolumeTypes(ctx context.Context) ([]VolumeType, error) {
 	vts, err := s.types(ctx, "WHERE deleted_at IS NULL ORDER BY name")

@@ -45,7 +45,8 @@ func (st *deleteState) scope() store.Scope {
 func (s *Service) deleteFlow() *flow.Flow[deleteState] {
 	return &flow.Flow[deleteState]{Name: "volume_delete", Tasks: []flow.Task[deleteState]{
 		{Name: "DeleteBeginTask", Execute: s.deleteBegin, Resume: true},
-		{Name: "DeleteFromBackendTask", Execute: s.deleteOnBackend, Revert: s.deleteFailed, Resume: true},
+		{Name: "DeleteFromBackendTask", Execute: s.deleteOnBackend, Revert: s.deleteFailed, Resume: true,
+			Outside: true},
 		{Name: "DeleteOnFinishTask", Execute: s.deleteFinish, Resume: true},
 	}}
 }

@@ -52,7 +52,7 @@ func (s *Service) managerFlow() *flow.Flow[managerState] {
 		t("CreateVolumeFromSpecTask", s.createFromSpec),
 		t("CreateVolumeOnFinishTask", s.createOnFinish),
 	}
-	tasks[4].Revert = s.deleteFromBackend
+	tasks[4].Revert, tasks[4].Outside = s.deleteFromBackend, true
 	return &flow.Flow[managerState]{Name: "volume_create_manager", Tasks: tasks}
 }
 
@@ -112,12 +112,14 @@ func (s *Service) notifyStart(ctx context.Context, st *managerState) error {
 
 func (s *Service) notify(ctx context.Context, st *managerState, kind string) {
 	detail, _ := json.Marshal(map[string]string{"backend": st.Backend, "pool": st.Pool})
-	_, err := s.store.AddEvent(ctx, store.Event{VolumeID: st.VolumeID, ProjectID: st.ProjectID,
-		Kind: kind, Detail: detail})
-	s.log.Info(kind, "volume_id", st.VolumeID, "backend", st.Backend, "pool", st.Pool)
-	if err != nil {
+	failed := func(err error) {
 		s.log.Warn("cannot record event", "volume_id", st.VolumeID, "event", kind, "error", err)
 	}
+	if err := s.store.StageEvent(ctx, store.Event{VolumeID: st.VolumeID, ProjectID: st.ProjectID,
+		Kind: kind, Detail: detail}, failed); err != nil {
+		failed(err)
+	}
+	s.log.Info(kind, "volume_id", st.VolumeID, "backend", st.Backend, "pool", st.Pool)
 }
 
 // client returns the driver of the volume's backend.

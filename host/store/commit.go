@@ -1,0 +1,209 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// committer is SQLite's group commit. SQLite has one writer at a time and a durable commit
+// costs an fsync (~0.1–0.4 ms here, limits.md §2), while the writes themselves take tens of
+// microseconds: committing each alone caps a host at a few thousand writes per second,
+// whatever the number of flows in flight. One goroutine owns the writer connection instead,
+// and runs every write that is waiting when it starts a transaction in that one transaction,
+// each inside its own savepoint, then commits once. Each write still succeeds or fails alone:
+// a failing one is rolled back to its savepoint and the others commit. No write's result is
+// reported before the commit that makes it durable, so no caller acts on a write that could
+// still be lost.
+//
+// The writes of a batch run one after another, so each sees the ones before it: the batch is
+// the same serial history that one-transaction-per-write would have produced.
+type committer struct {
+	s    *Store
+	reqs chan *writeReq
+	// mu guards closed; senders hold it shared, so close waits for those in flight.
+	mu      sync.RWMutex
+	closed  bool
+	quit    chan struct{}
+	stopped chan struct{}
+}
+
+// writeReq is one write waiting for the committer: done receives its outcome, or for a staged
+// write, failed receives its failure.
+type writeReq struct {
+	ctx    context.Context
+	fn     func(*tx) error
+	done   chan error
+	failed func(error)
+}
+
+// maxBatch bounds the writes in one transaction, so that a long queue still commits often.
+const maxBatch = 64
+
+// errClosed is the error of a write after Close.
+var errClosed = errors.New("the store is closed")
+
+func newCommitter(s *Store) *committer {
+	c := &committer{s: s, reqs: make(chan *writeReq, maxBatch), quit: make(chan struct{}),
+		stopped: make(chan struct{})}
+	go c.loop()
+	return c
+}
+
+// do runs fn in the next batch and returns its outcome once the batch committed. fn runs on
+// the committer's context, not ctx: a cancelled statement would make SQLite roll back the
+// whole transaction and the other writes with it. A ctx that ends before fn starts fails the
+// write without running it.
+func (c *committer) do(ctx context.Context, fn func(*tx) error) error {
+	r := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	if err := c.queue(r); err != nil {
+		return err
+	}
+	return <-r.done
+}
+
+// stage queues fn for the next batch and returns at once. The write commits with its batch,
+// before any write queued after it; a failure goes to failed, on the committer's goroutine.
+func (c *committer) stage(ctx context.Context, fn func(*tx) error, failed func(error)) error {
+	return c.queue(&writeReq{ctx: ctx, fn: fn, failed: failed})
+}
+
+func (c *committer) queue(r *writeReq) error {
+	ctx := r.ctx
+	c.mu.RLock()
+	if c.closed {
+		c.mu.RUnlock()
+		return errClosed
+	}
+	select {
+	case c.reqs <- r:
+	case <-ctx.Done():
+		c.mu.RUnlock()
+		return ctx.Err()
+	}
+	c.mu.RUnlock()
+	return nil
+}
+
+// close stops the committer after the writes already queued.
+func (c *committer) close() {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.closed = true
+	close(c.quit)
+	c.mu.Unlock()
+	<-c.stopped
+}
+
+func (c *committer) loop() {
+	defer close(c.stopped)
+	batch := make([]*writeReq, 0, maxBatch)
+	for {
+		batch = batch[:0]
+		select {
+		case r := <-c.reqs:
+			batch = append(batch, r)
+		case <-c.quit:
+			// Senders are gone (close holds the lock); finish what they queued.
+			for {
+				select {
+				case r := <-c.reqs:
+					c.commit([]*writeReq{r})
+				default:
+					return
+				}
+			}
+		}
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case r := <-c.reqs:
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		c.commit(batch)
+	}
+}
+
+// commit runs batch in one transaction and tells each write its outcome.
+func (c *committer) commit(batch []*writeReq) {
+	errs := make([]error, len(batch))
+	if err := c.run(batch, errs); err != nil {
+		for i := range errs {
+			errs[i] = errors.Join(errs[i], err)
+		}
+	}
+	for i, r := range batch {
+		switch {
+		case r.done != nil:
+			r.done <- errs[i]
+		case errs[i] != nil:
+			r.failed(errs[i])
+		}
+	}
+}
+
+// run runs the batch, recording each write's own failure in errs. A non-nil return failed the
+// whole transaction: nothing of the batch is written.
+func (c *committer) run(batch []*writeReq, errs []error) error {
+	ctx := context.Background()
+	sqlTx, err := c.s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	t := &tx{tx: sqlTx, d: c.s.d, ctx: ctx, stmts: c.s.wstmts}
+	alone := len(batch) == 1
+	ok := 0
+	for i, r := range batch {
+		if errs[i] = r.ctx.Err(); errs[i] != nil {
+			continue
+		}
+		t.now = c.s.now().Truncate(time.Microsecond)
+		if alone {
+			errs[i] = call(r.fn, t)
+		} else if err := t.savepoint(func() error { errs[i] = call(r.fn, t); return errs[i] }); err != nil {
+			return errors.Join(err, ignoreDone(sqlTx.Rollback()))
+		}
+		if errs[i] == nil {
+			ok++
+		}
+	}
+	if ok == 0 {
+		return ignoreDone(sqlTx.Rollback())
+	}
+	return sqlTx.Commit()
+}
+
+// savepoint runs fn inside a savepoint and rolls back to it when fn fails. Its own error means
+// the transaction can no longer be trusted (SQLite rolls a whole transaction back on some
+// errors, such as a full disk).
+func (t *tx) savepoint(fn func() error) error {
+	if _, err := t.exec("SAVEPOINT w"); err != nil {
+		return err
+	}
+	if fn() != nil {
+		if _, err := t.exec("ROLLBACK TO w"); err != nil {
+			return err
+		}
+	}
+	_, err := t.exec("RELEASE w")
+	return err
+}
+
+// call runs fn, turning a panic into its error: the committer serves every writer and must
+// outlive a bug in one of them.
+func call(fn func(*tx) error, t *tx) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic in a write: %v", p)
+		}
+	}()
+	return fn(t)
+}

@@ -1,0 +1,137 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+func openSQLite(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(t.Context(), filepath.Join(t.TempDir(), "kiln.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if _, err := s.w.Exec("CREATE TABLE t (k TEXT PRIMARY KEY)"); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func insert(k string) func(*tx) error {
+	return func(t *tx) error {
+		_, err := t.exec("INSERT INTO t (k) VALUES (?)", k)
+		return err
+	}
+}
+
+func keys(t *testing.T, s *Store) string {
+	t.Helper()
+	rows, err := s.query(t.Context(), "SELECT k FROM t ORDER BY k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, k)
+	}
+	return strings.Join(out, ",")
+}
+
+// TestCommitter_batchKeepsEachWriteAlone runs a batch in which writes fail in three ways (an
+// error, a constraint violation half-way through, a panic) among writes that succeed: only the
+// failing ones are undone, each gets its own outcome, and staged writes commit in order.
+func TestCommitter_batchKeepsEachWriteAlone(t *testing.T) {
+	s := openSQLite(t)
+	boom := errors.New("boom")
+	var stagedErr error
+	batch := []*writeReq{
+		{fn: insert("a")},
+		{fn: func(t *tx) error { _ = insert("x")(t); return boom }},
+		{fn: func(t *tx) error { _ = insert("y")(t); return insert("a")(t) }}, // duplicate key
+		{fn: func(t *tx) error { _ = insert("z")(t); panic("bug") }},
+		{fn: insert("b"), failed: func(err error) { stagedErr = err }},
+		{fn: insert("b"), failed: func(err error) { stagedErr = err }}, // staged duplicate
+		{fn: insert("c")},
+	}
+	for _, r := range batch {
+		r.ctx = t.Context()
+		if r.failed == nil {
+			r.done = make(chan error, 1)
+		}
+	}
+	s.commit.commit(batch)
+	outcome := func(i int) error { return <-batch[i].done }
+	if err := outcome(0); err != nil {
+		t.Errorf("a: %v", err)
+	}
+	if err := outcome(1); !errors.Is(err, boom) {
+		t.Errorf("x: got %v, want boom", err)
+	}
+	if err := outcome(2); !duplicate(err) {
+		t.Errorf("y: got %v, want a duplicate key", err)
+	}
+	if err := outcome(3); err == nil || !strings.Contains(err.Error(), "panic in a write: bug") {
+		t.Errorf("z: got %v, want the panic", err)
+	}
+	if err := outcome(6); err != nil {
+		t.Errorf("c: %v", err)
+	}
+	if !duplicate(stagedErr) {
+		t.Errorf("staged duplicate: failure %v, want a duplicate key", stagedErr)
+	}
+	if got := keys(t, s); got != "a,b,c" {
+		t.Errorf("rows %q, want a,b,c", got)
+	}
+}
+
+// TestCommitter_concurrentWrites has many goroutines write at once, through write: every write
+// lands once, and the writes shared transactions.
+func TestCommitter_concurrentWrites(t *testing.T) {
+	s := openSQLite(t)
+	var wg sync.WaitGroup
+	for i := range 200 {
+		wg.Go(func() {
+			if err := s.write(t.Context(), "insert", insert(string(rune('A'+i%26))+strings.Repeat("x", i))); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	var n int
+	if err := s.queryRow(t.Context(), "SELECT COUNT(*) FROM t").Scan(&n); err != nil || n != 200 {
+		t.Errorf("rows: %d (%v), want 200", n, err)
+	}
+}
+
+// TestCommitter_cancelledAndClosed: a write whose context ended before it ran does not run; a
+// write after Close fails with errClosed; writes queued before Close still commit.
+func TestCommitter_cancelledAndClosed(t *testing.T) {
+	s := openSQLite(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	r := &writeReq{ctx: ctx, fn: insert("never"), done: make(chan error, 1)}
+	s.commit.commit([]*writeReq{r, {ctx: t.Context(), fn: insert("ok"), done: make(chan error, 1)}})
+	if err := <-r.done; !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled write: %v", err)
+	}
+	if err := s.commit.stage(t.Context(), insert("staged"), func(err error) { t.Error(err) }); err != nil {
+		t.Fatal(err)
+	}
+	s.commit.close()
+	if got := keys(t, s); got != "ok,staged" {
+		t.Errorf("rows %q, want ok,staged", got)
+	}
+	if err := s.write(t.Context(), "late", insert("late")); !errors.Is(err, errClosed) {
+		t.Errorf("write after close: %v, want errClosed", err)
+	}
+}
