@@ -52,7 +52,7 @@ func (s *Service) managerFlow() *flow.Flow[managerState] {
 		t("CreateVolumeFromSpecTask", s.createFromSpec),
 		t("CreateVolumeOnFinishTask", s.createOnFinish),
 	}
-	tasks[4].Revert, tasks[4].Outside = s.deleteFromBackend, true
+	tasks[4].Revert, tasks[4].Outside = s.revertCreate, true
 	return &flow.Flow[managerState]{Name: "volume_create_manager", Tasks: tasks}
 }
 
@@ -130,7 +130,8 @@ func (s *Service) client(backend string) (*sdk.Client, error) {
 	}
 	c, err := be.Client()
 	if err != nil {
-		return nil, fmt.Errorf("backend %s: %w", backend, err)
+		// Down or restarting: Unavailable, as a call to a driver that is not there.
+		return nil, sdk.ErrorUnavailable(fmt.Sprintf("backend %s: %v", backend, err), 0)
 	}
 	return c, nil
 }
@@ -147,6 +148,17 @@ func (s *Service) createFromSpec(ctx context.Context, st *managerState) error {
 	}
 	st.ProviderData = v.ProviderData
 	return nil
+}
+
+// revertCreate is CreateVolumeFromSpecTask's revert. A driver that answered with an error
+// created nothing (the SDK's contract); when the outcome is unknown — a timeout, a dead driver, an
+// internal error, a crash — whatever the create may have made is deleted, waiting for a
+// restarting backend (cleanUp).
+func (s *Service) revertCreate(ctx context.Context, st *managerState, _ error) error {
+	if !needsCleanup(st) {
+		return nil
+	}
+	return s.cleanUp(ctx, st)
 }
 
 // deleteFromBackend deletes what the driver may have created; deleting a volume it does not

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/kilnstorage/kiln/host/store"
 	"github.com/kilnstorage/kiln/host/volume"
@@ -20,7 +21,7 @@ func (s *Service) onFailureReschedule(ctx context.Context, st *managerState, _ e
 	where := store.PoolKey{Backend: st.Backend, Pool: st.Pool}.String()
 	why := s.noReschedule(st)
 	if why == "" && needsCleanup(st) && !st.Cleaned {
-		if err := s.deleteFromBackend(ctx, st, nil); err != nil {
+		if err := s.cleanUp(ctx, st); err != nil {
 			why = fmt.Sprintf("its outcome is unknown and the delete on %s failed: %v", where, err)
 		}
 	}
@@ -90,6 +91,27 @@ func (s *Service) noReschedule(st *managerState) string {
 		return ""
 	}
 	return fmt.Sprintf("%s errors are not rescheduled", st.Code)
+}
+
+// cleanUp deletes what a create whose outcome is unknown may have left on its backend. When
+// the backend is down — typically its driver died during the create and is being restarted —
+// it waits for it, up to CleanupWait, rather than give up a volume that another pool could
+// take.
+func (s *Service) cleanUp(ctx context.Context, st *managerState) error {
+	deadline := time.Now().Add(s.cfg.cleanupWait())
+	pause := 50 * time.Millisecond
+	for {
+		err := s.deleteFromBackend(ctx, st, nil)
+		if err == nil || sdk.CodeOf(err) != sdk.Unavailable || time.Now().Add(pause).After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return errors.Join(err, ctx.Err())
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, time.Second)
+	}
 }
 
 // needsCleanup reports a failure whose outcome on the backend is unknown: the volume may

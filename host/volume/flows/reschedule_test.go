@@ -3,6 +3,7 @@ package flows
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/kilnstorage/kiln/host/scheduler"
@@ -207,13 +208,17 @@ func TestReschedule_outcomeUnknown(t *testing.T) {
 		want     volume.Status
 	}{
 		{"deleted, then rescheduled", nil, volume.StatusAvailable},
+		// The driver restarting: the delete waits for it.
+		{"backend back after a while", []fake.Failure{{Op: fake.OpDeleteVolume, Code: "Unavailable", Mode: "once"}},
+			volume.StatusAvailable},
 		{"delete fails", []fake.Failure{deleteFails}, volume.StatusError},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := storetest.Open(t)
 			a := fakeBackend(t, s, "a", "pa", "200GiB", tt.failures...)
-			svc := newService(t, s, BackendSet{"a": a, "b": fakeBackend(t, s, "b", "pb", "100GiB")}, nil)
+			svc := newService(t, s, BackendSet{"a": a, "b": fakeBackend(t, s, "b", "pb", "100GiB")},
+				func(c *Config) { c.CleanupWait = 300 * time.Millisecond })
 			v := creatingVolume(t, s)
 			if _, err := s.Place(t.Context(), store.PlaceRequest{VolumeID: v.ID, FlowID: "f", Bytes: v.SizeBytes},
 				svc.decide(scheduler.Request{Size: v.SizeBytes})); err != nil {

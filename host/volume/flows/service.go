@@ -3,6 +3,7 @@ package flows
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/kilnstorage/kiln/host/flow"
@@ -13,6 +14,16 @@ import (
 
 // DefaultMaxAttempts is Cinder's scheduler_max_attempts: the first try and two reschedules.
 const DefaultMaxAttempts = 3
+
+// DefaultCleanupWait is Config.CleanupWait's default: a few restarts of a crashed driver.
+const DefaultCleanupWait = 30 * time.Second
+
+func (c Config) cleanupWait() time.Duration {
+	if c.CleanupWait > 0 {
+		return c.CleanupWait
+	}
+	return DefaultCleanupWait
+}
 
 // Backend is what the flows need of one backend: its driver, and a capacity poll after a
 // change. *backend.Supervisor is one.
@@ -53,6 +64,10 @@ type Config struct {
 	DefaultZone string
 	// MaxSizeGiB bounds a volume's size; 0 is no bound beyond quotas and the type's.
 	MaxSizeGiB int64
+	// CleanupWait bounds how long a failed create whose outcome is unknown waits for its
+	// backend to come back to delete what it may have left, before the volume goes to
+	// `error`; 0 is DefaultCleanupWait.
+	CleanupWait time.Duration
 	// SchedulerQueue and VolumeQueue carry the casts to the scheduler flow and to the manager
 	// flow; nil gets a queue of 4 workers and 64 slots. The Service owns and closes them.
 	SchedulerQueue, VolumeQueue *Queue
