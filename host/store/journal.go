@@ -105,6 +105,23 @@ func (j *Journal) Sync(ctx context.Context) error {
 	return j.s.commit.do(ctx, func(*tx) error { return nil })
 }
 
+// Has reports whether any of the flows ids is unfinished in the owner's journal. It reads what
+// is committed: entries this process staged and that are not yet committed are not seen (Sync
+// first when that matters).
+func (j *Journal) Has(ctx context.Context, ids ...string) (bool, error) {
+	if len(ids) == 0 {
+		return false, nil
+	}
+	args := append([]any{j.owner}, anys(ids)...)
+	var n int
+	err := j.s.queryRow(ctx, "SELECT COUNT(*) FROM flow_journal WHERE owner = ? AND id IN ("+
+		placeholders(len(ids))+")", args...).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("look up flows %v: %w", ids, err)
+	}
+	return n > 0, nil
+}
+
 // Unfinished lists the owner's unfinished flows, least recently updated first, staged entries
 // included.
 func (j *Journal) Unfinished(ctx context.Context) ([]flow.Entry, error) {

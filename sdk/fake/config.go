@@ -14,7 +14,7 @@ import (
 // Config is the fake driver's configuration. Its zero value apart from StateDir is a working
 // backend with the two default pools.
 type Config struct {
-	StateDir string `kiln:"state_dir,required" doc:"Directory of the state file, <backend>.json (fake.json without a backend name); created if missing."`
+	StateDir string `kiln:"state_dir,required" doc:"Directory of the state files, <backend>.json (a snapshot) and <backend>.log (the changes since), fake.* without a backend name; created if missing."`
 	Pools    []Pool `kiln:"pool" doc:"Pools to report. Without any: fast (thick, 100GiB) and slow (thin, 1TiB, over-subscription 20)."`
 	// Latency maps an operation name (Ops) to a duration such as "200ms".
 	Latency  map[string]string `kiln:"latency" doc:"Delay per operation name, e.g. {create_volume = \"200ms\"}."`

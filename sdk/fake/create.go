@@ -52,7 +52,8 @@ func (d *Driver) create(ctx context.Context, req sdk.CreateVolumeRequest, src so
 	if err := d.reserve(v.Pool, v.Thin, v.SizeBytes); err != nil {
 		return sdk.Volume{}, err
 	}
-	if err := d.apply(func(s *state) { v = s.addVolume(v) }); err != nil {
+	v, c := d.st.addVolume(v)
+	if err := d.apply(c); err != nil {
 		return sdk.Volume{}, err
 	}
 	return v.view(), nil

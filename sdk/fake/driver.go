@@ -24,12 +24,12 @@ var Plugin = sdk.Plugin[Config, *Driver]{Name: "fake", Version: "0.1.0", New: Ne
 type Driver struct {
 	log    hclog.Logger
 	dir    string // the state directory
-	path   string // the state file
 	pools  []sdk.Pool
 	faults *faults
 
-	mu sync.Mutex
-	st state // as last written to path
+	mu      sync.Mutex
+	journal *journal
+	st      state // as the journal holds it
 }
 
 var _ interface {
@@ -58,8 +58,8 @@ func defaultPools() []Pool {
 	}
 }
 
-// New builds the driver from cfg and loads the backend's state from
-// <cfg.StateDir>/<env.Backend>.json, creating the directory if needed.
+// New builds the driver from cfg and loads the backend's state from <cfg.StateDir>/<env.Backend>
+// plus .json (a snapshot) and .log (the changes since), creating the directory if needed.
 func New(ctx context.Context, cfg Config, env sdk.Env) (*Driver, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, &sdk.Error{Code: sdk.InvalidArgument, Reason: "INVALID_CONFIG",
@@ -69,7 +69,7 @@ func New(ctx context.Context, cfg Config, env sdk.Env) (*Driver, error) {
 	if log == nil {
 		log = hclog.NewNullLogger()
 	}
-	path, err := statePath(cfg.StateDir, env.Backend)
+	base, err := stateFiles(cfg.StateDir, env.Backend)
 	if err != nil {
 		return nil, err
 	}
@@ -77,37 +77,28 @@ func New(ctx context.Context, cfg Config, env sdk.Env) (*Driver, error) {
 	if err != nil {
 		return nil, sdk.ErrorInternal(err)
 	}
-	st, err := open(path, f.has(BugForgetsVolumesOnRestart))
+	j, st, err := openJournal(base, f.has(BugForgetsVolumesOnRestart))
 	if err != nil {
 		return nil, sdk.ErrorInternal(err)
 	}
-	log.Info("state loaded", "path", path, "volumes", len(st.Volumes), "snapshots", len(st.Snapshots))
+	log.Info("state loaded", "path", j.snapshot, "log", j.path, "log_records", j.records,
+		"volumes", len(st.Volumes), "snapshots", len(st.Snapshots))
 	if len(cfg.Bugs) > 0 {
 		log.Warn("seeded bugs switched on", "bugs", cfg.Bugs)
 	}
-	return &Driver{log: log, dir: cfg.StateDir, path: path, pools: reports(cfg.Pools), faults: f, st: st}, nil
+	return &Driver{log: log, dir: cfg.StateDir, pools: reports(cfg.Pools), faults: f,
+		journal: j, st: st}, nil
 }
 
-// statePath names the state file of backend in dir.
-func statePath(dir, backend string) (string, error) {
+// stateFiles names the state files of backend in dir, without their extensions.
+func stateFiles(dir, backend string) (string, error) {
 	if backend == "" {
 		backend = "fake"
 	}
 	if backend == "." || backend == ".." || strings.ContainsAny(backend, `/\`) {
 		return "", sdk.ErrorInvalid("backend", fmt.Sprintf("%q cannot name a state file", backend))
 	}
-	return filepath.Join(dir, backend+".json"), nil
-}
-
-// open makes the state directory and loads the state file, unless forget says to start empty.
-func open(path string, forget bool) (state, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return state{}, err
-	}
-	if forget {
-		return newState(), nil
-	}
-	return load(path)
+	return filepath.Join(dir, backend), nil
 }
 
 // reports turns the configured pools into the static part of their capacity reports.
@@ -200,19 +191,33 @@ func (d *Driver) Probe(ctx context.Context) error {
 	return nil
 }
 
-// Close releases nothing: every change is on disk when its call returns.
-func (d *Driver) Close(context.Context) error { return nil }
+// Close closes the log. It flushes nothing: every change is on disk when its call returns.
+func (d *Driver) Close(context.Context) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.journal.close()
+}
 
-// apply makes change to a copy of the state, writes the copy and adopts it only once it is on
-// disk, so a failed write changes nothing. The caller holds d.mu.
-func (d *Driver) apply(change func(*state)) error {
-	next := d.st.clone()
-	change(&next)
-	if err := next.save(d.path); err != nil {
+// apply writes change c to the log and only then makes it to the state, so a failed write
+// changes nothing. The caller holds d.mu.
+func (d *Driver) apply(c change) error {
+	if err := d.journal.append(c); err != nil {
 		return sdk.ErrorInternal(fmt.Errorf("saving the fake's state: %w", err))
 	}
-	d.st = next
+	d.st.apply(c)
+	d.compact()
 	return nil
+}
+
+// compact writes a new snapshot once the log is long. The change that triggered it is already
+// on disk, so a failure only leaves the log longer, and the next change tries again.
+func (d *Driver) compact() {
+	if !d.journal.full(len(d.st.Volumes) + len(d.st.Snapshots)) {
+		return
+	}
+	if err := d.journal.compact(d.st); err != nil {
+		d.log.Warn("compacting the state failed; the log keeps growing", "error", err)
+	}
 }
 
 // reserve checks that a pool has need free bytes for a thick volume; thin ones take none.

@@ -18,6 +18,7 @@ func newDriver(t *testing.T, cfg Config) *Driver {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
+	t.Cleanup(func() { d.Close(context.Background()) })
 	return d
 }
 

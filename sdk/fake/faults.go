@@ -23,7 +23,8 @@ const (
 	// BugWrongCodeOnMissingSource answers a missing snapshot or source volume with Internal
 	// instead of NotFound.
 	BugWrongCodeOnMissingSource = "wrong_code_on_missing_source"
-	// BugForgetsVolumesOnRestart makes New start empty instead of loading the state file.
+	// BugForgetsVolumesOnRestart makes New start empty, and empty the state files, instead of
+	// loading them.
 	BugForgetsVolumesOnRestart = "forgets_volumes_on_restart"
 	// BugDeleteMissingErrors answers the delete of a missing volume with NotFound.
 	BugDeleteMissingErrors = "delete_missing_errors"

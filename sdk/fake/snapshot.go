@@ -26,7 +26,7 @@ func (d *Driver) CreateSnapshot(ctx context.Context, req sdk.CreateSnapshotReque
 	}
 	s := snapshot{ID: req.ID, Name: req.Name, SourceVolumeID: v.ID, Pool: v.Pool,
 		SizeBytes: v.SizeBytes, Params: req.Params}
-	if err := d.apply(func(st *state) { st.Snapshots[s.ID] = s }); err != nil {
+	if err := d.apply(change{PutSnapshots: []snapshot{s}}); err != nil {
 		return sdk.Snapshot{}, err
 	}
 	return s.view(), nil
@@ -42,5 +42,5 @@ func (d *Driver) DeleteSnapshot(ctx context.Context, ref sdk.SnapshotRef) error 
 	if _, ok := d.st.Snapshots[ref.ID]; !ok {
 		return nil
 	}
-	return d.apply(func(st *state) { delete(st.Snapshots, ref.ID) })
+	return d.apply(change{DeleteSnapshots: []string{ref.ID}})
 }

@@ -2,13 +2,7 @@ package fake
 
 import (
 	"cmp"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io/fs"
 	"maps"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,10 +10,12 @@ import (
 	"github.com/kilnstorage/kiln/sdk"
 )
 
-// stateVersion is the version of the state file's format.
+// stateVersion is the version of the snapshot file's format; the log's records are changes to
+// a state of this version.
 const stateVersion = 1
 
-// state is everything the fake backend holds. It is the JSON state file's content.
+// state is everything the fake backend holds. It is the content of the snapshot file, which
+// the log's changes then update (journal).
 type state struct {
 	Version int `json:"version"`
 	// Serial is the last object number handed out; every volume object gets the next one.
@@ -64,77 +60,52 @@ func newState() state {
 		Snapshots: make(map[string]snapshot), Leaked: make(map[string]int64)}
 }
 
-// load reads the state file at path; a missing file is an empty backend.
-func load(path string) (state, error) {
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return newState(), nil
-	} else if err != nil {
-		return state{}, err
-	}
-	s := newState()
-	if err := json.Unmarshal(data, &s); err != nil {
-		return state{}, fmt.Errorf("state file %s: %w", path, err)
-	}
-	if s.Version != stateVersion {
-		return state{}, fmt.Errorf("state file %s: version %d, want %d", path, s.Version, stateVersion)
-	}
-	return s.clone(), nil
-}
-
-// save writes s to path atomically: a temporary file in the same directory, synced, renamed
-// over path, and the directory synced, so a crash leaves either the old state or the new.
-func (s state) save(path string) error {
-	data, err := json.MarshalIndent(s, "", "  ")
-	if err != nil {
-		return err
-	}
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // fails harmlessly once renamed
-	if err := writeSynced(tmp, data); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	return syncDir(dir)
-}
-
-func writeSynced(f *os.File, data []byte) error {
-	_, err := f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	return errors.Join(err, f.Close())
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	return errors.Join(d.Sync(), d.Close())
-}
-
-// clone copies s so that a change to the copy leaves s alone; records are values and are
-// replaced, never changed in place.
-func (s state) clone() state {
-	s.Volumes = cloneMap(s.Volumes)
-	s.Snapshots = cloneMap(s.Snapshots)
-	s.Leaked = cloneMap(s.Leaked)
+// orEmpty returns s with empty maps where its file held none or null.
+func (s state) orEmpty() state {
+	s.Volumes = orEmpty(s.Volumes)
+	s.Snapshots = orEmpty(s.Snapshots)
+	s.Leaked = orEmpty(s.Leaked)
 	return s
 }
 
-// cloneMap is maps.Clone, but never nil.
-func cloneMap[K comparable, V any](m map[K]V) map[K]V {
+func orEmpty[K comparable, V any](m map[K]V) map[K]V {
 	if m == nil {
 		return make(map[K]V)
 	}
-	return maps.Clone(m)
+	return m
+}
+
+// change is one mutation of the state, and one line of the log. It holds the new values of
+// what it changes, never a difference to the old ones, so that applying it twice is applying
+// it once: the log may be replayed on a snapshot that already holds it.
+type change struct {
+	// Serial is the state's new serial; a replay keeps the largest.
+	Serial          int64      `json:"serial,omitempty"`
+	PutVolumes      []volume   `json:"put_volumes,omitempty"`
+	DeleteVolumes   []int64    `json:"delete_volumes,omitempty"` // object numbers
+	PutSnapshots    []snapshot `json:"put_snapshots,omitempty"`
+	DeleteSnapshots []string   `json:"delete_snapshots,omitempty"`
+	// Leaked holds the new leaked bytes of the pools it names.
+	Leaked map[string]int64 `json:"leaked_bytes,omitempty"`
+}
+
+// apply makes change c to s. Records are values, replaced and never changed in place, so c
+// and s may share them.
+func (s *state) apply(c change) {
+	s.Serial = max(s.Serial, c.Serial)
+	for _, obj := range c.DeleteVolumes {
+		delete(s.Volumes, obj)
+	}
+	for _, v := range c.PutVolumes {
+		s.Volumes[v.Object] = v
+	}
+	for _, id := range c.DeleteSnapshots {
+		delete(s.Snapshots, id)
+	}
+	for _, snap := range c.PutSnapshots {
+		s.Snapshots[snap.ID] = snap
+	}
+	maps.Copy(s.Leaked, c.Leaked)
 }
 
 // volume returns the newest object of volume id.
@@ -148,25 +119,34 @@ func (s state) volume(id string) (volume, bool) {
 	return found, found.Object != 0
 }
 
-// addVolume stores v as a new object and returns it with its object number.
-func (s *state) addVolume(v volume) volume {
-	s.Serial++
-	v.Object = s.Serial
-	s.Volumes[v.Object] = v
-	return v
+// addVolume returns v as a new object, with its object number, and the change that stores it.
+func (s state) addVolume(v volume) (volume, change) {
+	v.Object = s.Serial + 1
+	return v, change{Serial: v.Object, PutVolumes: []volume{v}}
 }
 
-// deleteVolume removes every object of volume id; with leak, the thick ones' bytes stay used.
-func (s *state) deleteVolume(id string, leak bool) {
+// deleteVolume returns the change that removes every object of volume id; with leak, the
+// thick ones' bytes stay used.
+func (s state) deleteVolume(id string, leak bool) change {
+	c := change{Leaked: make(map[string]int64)}
 	for obj, v := range s.Volumes {
 		if v.ID != id {
 			continue
 		}
+		c.DeleteVolumes = append(c.DeleteVolumes, obj)
 		if leak && !v.Thin {
-			s.Leaked[v.Pool] += v.SizeBytes
+			c.Leaked[v.Pool] = s.leaked(c, v.Pool) + v.SizeBytes
 		}
-		delete(s.Volumes, obj)
 	}
+	return c
+}
+
+// leaked returns the leaked bytes of pool once c is applied.
+func (s state) leaked(c change, pool string) int64 {
+	if n, ok := c.Leaked[pool]; ok {
+		return n
+	}
+	return s.Leaked[pool]
 }
 
 // snapshotsOf counts the snapshots whose source is volume id.

@@ -51,7 +51,7 @@ func TestStateSurvivesRestart(t *testing.T) {
 }
 
 func TestStateFile(t *testing.T) {
-	tests := []struct{ backend, file string }{{"", "fake.json"}, {"lvm-ssd", "lvm-ssd.json"}}
+	tests := []struct{ backend, file string }{{"", "fake.log"}, {"lvm-ssd", "lvm-ssd.log"}}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "made")
@@ -59,6 +59,7 @@ func TestStateFile(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			t.Cleanup(func() { d.Close(context.Background()) })
 			mustCreate(t, d, "v", "fast", gib)
 			entries, err := os.ReadDir(dir)
 			if err != nil {
@@ -94,16 +95,22 @@ func TestStateFileCorrupt(t *testing.T) {
 }
 
 func TestFailedWriteChangesNothing(t *testing.T) {
-	d := newDriver(t, Config{})
+	cfg := Config{StateDir: t.TempDir()}
+	d := newDriver(t, cfg)
 	mustCreate(t, d, "v", "fast", gib)
-	d.path = filepath.Join(t.TempDir(), "missing", "test.json")
-	_, err := d.CreateVolume(context.Background(), sdk.CreateVolumeRequest{ID: "w", Pool: "fast", SizeBytes: gib})
-	wantCode(t, err, sdk.Internal, "INTERNAL")
+	d.journal.f.Close() // every write and truncate of the log now fails
+	for _, id := range []string{"w", "x"} {
+		_, err := d.CreateVolume(context.Background(), sdk.CreateVolumeRequest{ID: id, Pool: "fast", SizeBytes: gib})
+		wantCode(t, err, sdk.Internal, "INTERNAL")
+	}
 	if _, err := d.GetVolume(context.Background(), sdk.VolumeRef{ID: "w"}); sdk.CodeOf(err) != sdk.NotFound {
 		t.Errorf("volume of a failed write: %v, want NotFound", err)
 	}
 	if free := pool(t, d, "fast").FreeBytes; free != 99*gib {
 		t.Errorf("free bytes after a failed write = %d, want %d", free, 99*gib)
+	}
+	if diff := cmp.Diff(listAll(t, d), listAll(t, newDriver(t, cfg))); diff != "" {
+		t.Errorf("volumes after a restart (-before +after):\n%s", diff)
 	}
 }
 

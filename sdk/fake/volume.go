@@ -29,7 +29,7 @@ func (d *Driver) DeleteVolume(ctx context.Context, ref sdk.VolumeRef) error {
 		return sdk.ErrorInUse("VOLUME_HAS_SNAPSHOTS", fmt.Sprintf("volume %s has %d snapshots", v.ID, n))
 	}
 	leak := d.faults.has(BugLeakCapacityOnDelete)
-	return d.apply(func(s *state) { s.deleteVolume(v.ID, leak) })
+	return d.apply(d.st.deleteVolume(v.ID, leak))
 }
 
 // GetVolume returns the volume or a NotFound error.
@@ -89,7 +89,7 @@ func (d *Driver) ExtendVolume(ctx context.Context, ref sdk.VolumeRef, size int64
 		return sdk.Volume{}, err
 	}
 	v.SizeBytes = size
-	if err := d.apply(func(s *state) { s.Volumes[v.Object] = v }); err != nil {
+	if err := d.apply(change{PutVolumes: []volume{v}}); err != nil {
 		return sdk.Volume{}, err
 	}
 	return v.view(), nil

@@ -208,10 +208,30 @@ func (s *Service) discardEntry(ctx context.Context, st *apiState, _ error) error
 }
 
 // castToScheduler queues the scheduler flow and returns at once. A full or closed queue fails
-// the task, and the flow reverts: no orphan `creating` row.
-func (s *Service) castToScheduler(_ context.Context, st *apiState) error {
-	if err := s.castSchedule(st.VolumeID, retry{}, s.sched.TrySubmit); err != nil {
+// the task, and the flow reverts: no orphan `creating` row. The scheduler flow's ID derives
+// from this flow's, so that a cast run again by recovery finds what the first one started.
+func (s *Service) castToScheduler(ctx context.Context, st *apiState) error {
+	id := st.FlowID + "-s"
+	if cast, err := s.alreadyCast(ctx, st.VolumeID, id); err != nil || cast {
+		return err
+	}
+	if err := s.castScheduleAs(id, st.VolumeID, retry{}, s.sched.TrySubmit); err != nil {
 		return fmt.Errorf("cast volume %s to the scheduler: %w", st.VolumeID, err)
 	}
 	return nil
+}
+
+// alreadyCast reports whether a cast of the volume as scheduler flow id went further than
+// the queue — its flow, or the manager flow it casts, is journaled, or the volume is no longer
+// `creating` — in which case recovery, not a second cast, finishes it.
+func (s *Service) alreadyCast(ctx context.Context, volumeID, id string) (bool, error) {
+	held, err := s.journal.Has(ctx, id, managerFlowID(id))
+	if err != nil || held {
+		return held, err
+	}
+	v, err := s.store.Volume(ctx, store.AllProjects(), volumeID)
+	if err != nil {
+		return false, fmt.Errorf("cast volume %s: %w", volumeID, err)
+	}
+	return v.Status != volume.StatusCreating, nil
 }

@@ -2,7 +2,9 @@ package flows
 
 import (
 	"encoding/json"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/kilnstorage/kiln/host/flow"
 	"github.com/kilnstorage/kiln/host/scheduler"
@@ -119,6 +121,47 @@ func TestRecover_sweep(t *testing.T) {
 		if v := settle(t, s, id); v.Status != volume.StatusAvailable {
 			t.Errorf("swept volume = %+v, want available", v)
 		}
+	}
+	checkBooks(t, s)
+}
+
+// TestRecover_castOnce: the host died after the API flow cast the volume and the scheduler
+// flow journaled its first boundary, but before the API flow's end was durable. Recovery runs
+// the cast again; it must find the scheduler flow it started and leave the volume to it: one
+// placement, one claim, one driver volume.
+func TestRecover_castOnce(t *testing.T) {
+	s := storetest.Open(t)
+	a := fakeBackend(t, s, "a", "pa", "100GiB")
+	svc := newService(t, s, BackendSet{"a": a}, nil)
+	v := creatingVolume(t, s)
+	journal(t, s, "api-1", "volume_create_api", 4, apiState{FlowID: "api-1", Request: req, VolumeID: v.ID,
+		SizeBytes: v.SizeBytes, TypeName: store.DefaultTypeName, Zone: "nova"})
+	journal(t, s, "api-1-s", "volume_create_scheduler", 1, scheduleState{FlowID: "api-1-s", VolumeID: v.ID,
+		Request: scheduler.Request{Size: v.SizeBytes}})
+	got, err := svc.Recover(t.Context())
+	if err != nil || len(got) != 2 {
+		t.Fatalf("Recover = %+v, %v; want two flows recovered", got, err)
+	}
+	if v := settle(t, s, v.ID); v.Status != volume.StatusAvailable || v.Attempts != 1 {
+		t.Errorf("volume = %+v, want available at the first attempt", v)
+	}
+	if held, err := svc.journal.Has(t.Context(), "api-1-s", "api-1-s-m"); err != nil || held {
+		t.Errorf("journal still holds the flows: %v, %v", held, err)
+	}
+	time.Sleep(50 * time.Millisecond) // a second cast, if any, would have run by now
+	if err := svc.journal.Sync(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	events, err := s.Events(t.Context(), v.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, e := range events {
+		kinds = append(kinds, e.Kind)
+	}
+	if want := []string{EventCreateStart, EventCreateEnd}; !slices.Equal(kinds, want) {
+		t.Errorf("events %v, want %v: the volume was created once", kinds, want)
 	}
 	checkBooks(t, s)
 }

@@ -42,7 +42,12 @@ func (s *Service) scheduleFlow() *flow.Flow[scheduleState] {
 
 // castSchedule submits a run of the scheduler flow for the volume.
 func (s *Service) castSchedule(volumeID string, r retry, submit func(Job) error) error {
-	st := &scheduleState{FlowID: flow.NewID(), VolumeID: volumeID, Retry: r}
+	return s.castScheduleAs(flow.NewID(), volumeID, r, submit)
+}
+
+// castScheduleAs is castSchedule for a scheduler flow of a given ID.
+func (s *Service) castScheduleAs(id, volumeID string, r retry, submit func(Job) error) error {
+	st := &scheduleState{FlowID: id, VolumeID: volumeID, Retry: r}
 	return s.track(volumeID, submit, func(ctx context.Context) {
 		if err := s.schedF.Run(ctx, s.engine, st.FlowID, st); err != nil {
 			s.log.Warn("scheduling failed", "volume_id", volumeID, "flow", st.FlowID, "error", err)
@@ -116,7 +121,7 @@ func (s *Service) decide(req scheduler.Request) store.Decide {
 // castManager queues the manager flow for the placed volume, waiting for room: the volume
 // queue's workers never wait on the scheduler queue, so this cannot deadlock.
 func (s *Service) castManager(ctx context.Context, st *scheduleState) error {
-	ms := &managerState{FlowID: st.FlowID + "-m", VolumeID: st.VolumeID, Backend: st.Backend,
+	ms := &managerState{FlowID: managerFlowID(st.FlowID), VolumeID: st.VolumeID, Backend: st.Backend,
 		Pool: st.Pool, Retry: st.Retry}
 	submit := func(j Job) error { return s.vol.Submit(ctx, j) }
 	return s.track(ms.VolumeID, submit, func(ctx context.Context) {
@@ -125,6 +130,9 @@ func (s *Service) castManager(ctx context.Context, st *scheduleState) error {
 		}
 	})
 }
+
+// managerFlowID is the ID of the manager flow that scheduler flow id casts.
+func managerFlowID(id string) string { return id + "-m" }
 
 // scheduleFailed ends the volume in `error` with why scheduling failed (for no valid pool, the
 // scheduler's per-filter explanation, after the last attempt's error), and gives the claim

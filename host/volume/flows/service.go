@@ -79,10 +79,12 @@ type Service struct {
 	cfg    Config
 	store  *store.Store
 	engine *flow.Engine
-	sched  *Queue
-	vol    *Queue
-	log    hclog.Logger
-	busy   inflight
+	// journal is the engine's journal.
+	journal *store.Journal
+	sched   *Queue
+	vol     *Queue
+	log     hclog.Logger
+	busy    inflight
 
 	api     *flow.Flow[apiState]
 	schedF  *flow.Flow[scheduleState]
@@ -111,8 +113,9 @@ func New(cfg Config) (*Service, error) {
 		cfg.Logger = hclog.NewNullLogger()
 	}
 	s := &Service{cfg: cfg, store: cfg.Store, sched: cfg.SchedulerQueue, vol: cfg.VolumeQueue,
-		log:    cfg.Logger.Named("volume_flows"),
-		engine: &flow.Engine{Journal: cfg.Store.Journal(cfg.Owner), Observers: cfg.Observers}}
+		log:     cfg.Logger.Named("volume_flows"),
+		journal: cfg.Store.Journal(cfg.Owner)}
+	s.engine = &flow.Engine{Journal: s.journal, Observers: cfg.Observers}
 	if s.sched == nil {
 		s.sched = NewQueue(4, 64)
 	}
