@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -23,6 +24,9 @@ import (
 type committer struct {
 	s    *Store
 	reqs chan *writeReq
+	// broken is set when a batch that had answered early writes failed to commit: their
+	// callers went on as if they were written, so nothing may be written after them.
+	broken atomic.Pointer[error]
 	// mu guards closed; senders hold it shared, so close waits for those in flight.
 	mu      sync.RWMutex
 	closed  bool
@@ -37,7 +41,27 @@ type writeReq struct {
 	fn     func(*tx) error
 	done   chan error
 	failed func(error)
+	// early answers done as soon as fn ran (see Early); answered records that it did.
+	early, answered bool
 }
+
+// earlyKey marks a context whose writes are answered early.
+type earlyKey struct{}
+
+// Early returns a context under which SQLite writes return as soon as they ran in the group
+// commit's current batch, before the batch commits; elsewhere it changes nothing. The caller
+// sees the write's outcome (a refused quota, a placement) at once, and the write becomes
+// durable with its batch — no later than the caller's next write that is not early, which is
+// queued after it. Use it for a write whose effect nothing outside the store sees before such
+// a later write: a flow task whose successor writes (a reservation before the volume row, a
+// placement before the manager's saved boundary).
+//
+// A batch that answered early writes and then fails to commit breaks the store: every later
+// write fails, since callers went on as if those writes were made (as PostgreSQL stops on a
+// failed fsync). That takes an I/O error or a full disk at COMMIT.
+func Early(ctx context.Context) context.Context { return context.WithValue(ctx, earlyKey{}, true) }
+
+func isEarly(ctx context.Context) bool { v, _ := ctx.Value(earlyKey{}).(bool); return v }
 
 // maxBatch bounds the writes in one transaction, so that a long queue still commits often.
 const maxBatch = 64
@@ -57,7 +81,7 @@ func newCommitter(s *Store) *committer {
 // whole transaction and the other writes with it. A ctx that ends before fn starts fails the
 // write without running it.
 func (c *committer) do(ctx context.Context, fn func(*tx) error) error {
-	r := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	r := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1), early: isEarly(ctx)}
 	if err := c.queue(r); err != nil {
 		return err
 	}
@@ -72,6 +96,9 @@ func (c *committer) stage(ctx context.Context, fn func(*tx) error, failed func(e
 
 func (c *committer) queue(r *writeReq) error {
 	ctx := r.ctx
+	if err := c.brokenErr(); err != nil {
+		return err
+	}
 	c.mu.RLock()
 	if c.closed {
 		c.mu.RUnlock()
@@ -132,22 +159,48 @@ func (c *committer) loop() {
 	}
 }
 
+func (c *committer) brokenErr() error {
+	if p := c.broken.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
 // commit runs batch in one transaction and tells each write its outcome.
 func (c *committer) commit(batch []*writeReq) {
 	errs := make([]error, len(batch))
-	if err := c.run(batch, errs); err != nil {
+	err := c.brokenErr()
+	if err == nil {
+		err = c.run(batch, errs)
+		if err != nil && answeredSuccess(batch, errs) {
+			broken := fmt.Errorf("the store stopped writing: a commit failed after writes of its batch were answered: %w", err)
+			c.broken.Store(&broken)
+		}
+	}
+	if err != nil {
 		for i := range errs {
 			errs[i] = errors.Join(errs[i], err)
 		}
 	}
 	for i, r := range batch {
 		switch {
+		case r.answered:
 		case r.done != nil:
 			r.done <- errs[i]
 		case errs[i] != nil:
 			r.failed(errs[i])
 		}
 	}
+}
+
+// answeredSuccess reports whether a write of batch was answered early as written.
+func answeredSuccess(batch []*writeReq, errs []error) bool {
+	for i, r := range batch {
+		if r.answered && errs[i] == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // run runs the batch, recording each write's own failure in errs. A non-nil return failed the
@@ -173,6 +226,10 @@ func (c *committer) run(batch []*writeReq, errs []error) error {
 		}
 		if errs[i] == nil {
 			ok++
+		}
+		if r.early {
+			r.done <- errs[i]
+			r.answered = true
 		}
 	}
 	if ok == 0 {

@@ -135,3 +135,43 @@ func TestCommitter_cancelledAndClosed(t *testing.T) {
 		t.Errorf("write after close: %v, want errClosed", err)
 	}
 }
+
+// TestCommitter_early: an early write is answered before its batch commits, with its own
+// outcome, and is durable once a later write of the caller is.
+func TestCommitter_early(t *testing.T) {
+	s := openSQLite(t)
+	ctx := Early(t.Context())
+	if err := s.write(ctx, "early", insert("a")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.write(ctx, "early duplicate", insert("a")); !duplicate(err) {
+		t.Errorf("early duplicate: %v, want its own failure", err)
+	}
+	if err := s.write(t.Context(), "awaited", insert("b")); err != nil {
+		t.Fatal(err)
+	}
+	if got := keys(t, s); got != "a,b" {
+		t.Errorf("rows %q, want a,b", got)
+	}
+}
+
+// TestCommitter_brokenAfterEarly: when a batch that answered an early write fails to commit,
+// every later write fails: its caller went on as if the early write were made.
+func TestCommitter_brokenAfterEarly(t *testing.T) {
+	s := openSQLite(t)
+	// A deferred foreign key fails only at COMMIT, after the early answer.
+	if _, err := s.w.Exec(`CREATE TABLE child (k TEXT REFERENCES t (k) DEFERRABLE INITIALLY DEFERRED)`); err != nil {
+		t.Fatal(err)
+	}
+	orphan := func(t *tx) error { _, err := t.exec("INSERT INTO child (k) VALUES ('none')"); return err }
+	if err := s.write(Early(t.Context()), "early orphan", orphan); err != nil {
+		t.Fatalf("early answer: %v, want success (the failure comes at commit)", err)
+	}
+	err := s.write(t.Context(), "after", insert("x"))
+	if err == nil || !strings.Contains(err.Error(), "stopped writing") {
+		t.Errorf("write after the failed commit: %v, want the store stopped", err)
+	}
+	if got := keys(t, s); got != "" {
+		t.Errorf("rows %q, want none", got)
+	}
+}
