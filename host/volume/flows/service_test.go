@@ -20,6 +20,7 @@ import (
 // testBackend is a fake driver served in process, standing for a supervised backend.
 type testBackend struct {
 	c         *sdk.Client
+	dir       string // the fake's state directory
 	refreshes atomic.Int64
 }
 
@@ -30,7 +31,8 @@ func (b *testBackend) Refresh()                     { b.refreshes.Add(1) }
 // failures injected, and stores its capacity report (zone nova).
 func fakeBackend(t *testing.T, s *store.Store, name, pool, total string, failures ...fake.Failure) *testBackend {
 	t.Helper()
-	cfg := map[string]any{"state_dir": t.TempDir(), "pool": []map[string]any{{"name": pool, "total": total}}}
+	dir := t.TempDir()
+	cfg := map[string]any{"state_dir": dir, "pool": []map[string]any{{"name": pool, "total": total}}}
 	var fs []map[string]any
 	for _, f := range failures {
 		fs = append(fs, map[string]any{"op": f.Op, "code": f.Code, "mode": f.Mode})
@@ -51,7 +53,7 @@ func fakeBackend(t *testing.T, s *store.Store, name, pool, total string, failure
 	if _, err := s.ReportCapacity(ctx, store.BackendReport{Backend: name, AvailabilityZone: "nova", Capacity: capa}); err != nil {
 		t.Fatalf("report %s: %v", name, err)
 	}
-	return &testBackend{c: c}
+	return &testBackend{c: c, dir: dir}
 }
 
 // newService returns a service over the store and backends, closed when the test ends.
@@ -101,7 +103,7 @@ func checkBooks(t *testing.T, s *store.Store) {
 		t.Errorf("RecountClaims = %+v, %v; want no drift", drift, err)
 	}
 	u, err := s.QuotaUsage(t.Context(), "p")
-	if err != nil || u[store.Volumes].Reserved != 0 || u[store.Gigabytes].Reserved != 0 {
+	if err != nil || u[store.Volumes].Reserved != 0 || u[store.Gigabytes].Reserved != 0 || u[store.Snapshots].Reserved != 0 {
 		t.Errorf("usage = %+v, %v; want nothing reserved", u, err)
 	}
 }
