@@ -121,7 +121,8 @@ func (a *agent) run(ctx context.Context) error {
 	defer volumes.Close()
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{}))
-	mux.Handle("/", a.metrics.API(api.New(api.Options{Auth: auth, Store: a.store, Zones: zones, Volumes: volumes})))
+	mux.Handle("/", a.metrics.API(api.New(api.Options{Auth: auth, Store: a.store, Zones: zones, Volumes: volumes,
+		Snapshots: volumes})))
 	return a.serve(ctx, mux)
 }
 

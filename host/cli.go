@@ -58,7 +58,7 @@ func (c *clientFlags) client() (*gophercloud.ServiceClient, error) {
 // clientCommand runs `kiln RESOURCE ACTION [flags] [args]`.
 func clientCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) < 2 {
-		return fmt.Errorf("usage: kiln volume|type|pool|service|quota ACTION [flags]")
+		return fmt.Errorf("usage: kiln volume|snapshot|type|pool|service|quota ACTION [flags]")
 	}
 	cmd, ok := commands[args[0]+" "+args[1]]
 	if !ok {
@@ -93,8 +93,11 @@ func noFlags(*flag.FlagSet) map[string]*string { return nil }
 
 var commands = map[string]command{
 	"volume create": {flags: func(fs *flag.FlagSet) map[string]*string {
-		return map[string]*string{"name": fs.String("name", "", "volume name"), "size": fs.String("size", "1", "size in GiB"),
-			"type": fs.String("type", "", "volume type"), "zone": fs.String("zone", "", "availability zone")}
+		return map[string]*string{"name": fs.String("name", "", "volume name"),
+			"size": fs.String("size", "", "size in GiB (default 1, or the source's)"),
+			"type": fs.String("type", "", "volume type"), "zone": fs.String("zone", "", "availability zone"),
+			"snapshot":      fs.String("snapshot", "", "create from this snapshot `ID`"),
+			"source-volume": fs.String("source-volume", "", "clone this volume `ID`")}
 	}, run: volumeCreate},
 	"volume list":   {flags: noFlags, run: volumeList},
 	"volume show":   {flags: noFlags, run: volumeShow},
@@ -104,15 +107,24 @@ var commands = map[string]command{
 	"pool list":     {flags: noFlags, run: poolList},
 	"service list":  {flags: noFlags, run: serviceList},
 	"quota show":    {flags: noFlags, run: quotaShow},
+
+	"snapshot create": {flags: snapshotCreateFlags, run: snapshotCreate},
+	"snapshot list":   {flags: noFlags, run: snapshotList},
+	"snapshot show":   {flags: noFlags, run: snapshotShow},
+	"snapshot delete": {flags: noFlags, run: snapshotDelete},
 }
 
 func volumeCreate(ctx context.Context, c *gophercloud.ServiceClient, o map[string]*string, _ []string) ([]map[string]any, error) {
-	var size int
-	if _, err := fmt.Sscan(*o["size"], &size); err != nil {
-		return nil, fmt.Errorf("-size %q: want a whole number of GiB", *o["size"])
+	size := 0 // a copy's size defaults to its source's
+	if *o["size"] == "" && *o["snapshot"] == "" && *o["source-volume"] == "" {
+		size = 1
+	} else if *o["size"] != "" {
+		if _, err := fmt.Sscan(*o["size"], &size); err != nil || size <= 0 {
+			return nil, fmt.Errorf("-size %q: want a positive whole number of GiB", *o["size"])
+		}
 	}
 	v, err := volumes.Create(ctx, c, volumes.CreateOpts{Name: *o["name"], Size: size, VolumeType: *o["type"],
-		AvailabilityZone: *o["zone"]}, nil).Extract()
+		AvailabilityZone: *o["zone"], SnapshotID: *o["snapshot"], SourceVolID: *o["source-volume"]}, nil).Extract()
 	if err != nil {
 		return nil, err
 	}
@@ -120,7 +132,11 @@ func volumeCreate(ctx context.Context, c *gophercloud.ServiceClient, o map[strin
 }
 
 func volumeRow(v volumes.Volume) map[string]any {
-	return map[string]any{"id": v.ID, "name": v.Name, "size": v.Size, "status": v.Status, "type": v.VolumeType, "zone": v.AvailabilityZone}
+	row := map[string]any{"id": v.ID, "name": v.Name, "size": v.Size, "status": v.Status, "type": v.VolumeType, "zone": v.AvailabilityZone}
+	if v.SnapshotID != "" || v.SourceVolID != "" {
+		row["source"] = v.SnapshotID + v.SourceVolID
+	}
+	return row
 }
 
 func volumeList(ctx context.Context, c *gophercloud.ServiceClient, _ map[string]*string, _ []string) ([]map[string]any, error) {

@@ -62,16 +62,30 @@ backend "good" {
 // gophercloud block-storage client in noauth mode for project p and the agent's address.
 func kiln(t *testing.T) (*gophercloud.ServiceClient, string, string) {
 	t.Helper()
+	return startAgent(t, 2, func(data, addr string) string {
+		return fmt.Sprintf(e2eConfig, addr, data, filepath.Join(data, "bad"), filepath.Join(data, "good"))
+	}, "fake")
+}
+
+// startAgent builds kiln and the named drivers into one directory, starts `kiln agent` with the
+// configuration config makes for its data directory and address, waits for pools pools, and
+// returns a gophercloud block-storage client in noauth mode for project p, the agent's
+// address and the binaries' directory.
+func startAgent(t *testing.T, pools int, config func(data, addr string) string, drivers ...string) (*gophercloud.ServiceClient, string, string) {
+	t.Helper()
 	bin := t.TempDir()
-	for pkg, name := range map[string]string{".": "kiln", "../plugins/fake": "kiln-driver-fake"} {
+	pkgs := map[string]string{".": "kiln"}
+	for _, d := range drivers {
+		pkgs["../plugins/"+d] = "kiln-driver-" + d
+	}
+	for pkg, name := range pkgs {
 		if out, err := exec.Command("go", "build", "-o", filepath.Join(bin, name), pkg).CombinedOutput(); err != nil {
 			t.Fatalf("go build %s: %v\n%s", pkg, err, out)
 		}
 	}
 	data, addr := t.TempDir(), freeAddr(t)
 	cfg := filepath.Join(data, "kiln.hcl")
-	src := fmt.Sprintf(e2eConfig, addr, data, filepath.Join(data, "bad"), filepath.Join(data, "good"))
-	if err := os.WriteFile(cfg, []byte(src), 0o600); err != nil {
+	if err := os.WriteFile(cfg, []byte(config(data, addr)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(filepath.Join(bin, "kiln"), "agent", "-config", cfg)
@@ -88,7 +102,7 @@ func kiln(t *testing.T) (*gophercloud.ServiceClient, string, string) {
 			t.Logf("agent log:\n%s", out)
 		}
 	})
-	waitFor(t, "two backends' pools", func() bool { return poolCount(addr) == 2 })
+	waitFor(t, fmt.Sprintf("%d pools", pools), func() bool { return poolCount(addr) == pools })
 	provider, _ := noauth.NewClient(gophercloud.AuthOptions{Username: "u", TenantName: "p"})
 	client, err := noauth.NewBlockStorageNoAuthV3(provider, noauth.EndpointOpts{CinderEndpoint: "http://" + addr + "/v3"})
 	if err != nil {

@@ -18,8 +18,10 @@ const usage = `usage:
   kiln agent -config FILE            run the agent
   kiln agent -dev [-listen ADDR] [-data-dir DIR]
                                      run it with embedded defaults: SQLite, noauth, fake and file backends
-  kiln volume create [-name N] [-size GiB] [-type T] [-zone Z]
+  kiln volume create [-name N] [-size GiB] [-type T] [-zone Z] [-snapshot ID | -source-volume ID]
   kiln volume list | volume show ID | volume delete ID
+  kiln snapshot create [-name N] [-description D] [-force true] VOLUME_ID
+  kiln snapshot list | snapshot show ID | snapshot delete ID
   kiln type list | type create NAME [KEY=VALUE ...]
   kiln pool list | service list | quota show [PROJECT]
 client flags: -endpoint URL ($KILN_ENDPOINT), -token T ($KILN_TOKEN, noauth: user:project),

@@ -18,6 +18,8 @@ type Options struct {
 	Zones []string
 	// Volumes runs the volume flows; without it the volume routes are not served.
 	Volumes VolumeService
+	// Snapshots runs the snapshot flows; without it the snapshot routes are not served.
+	Snapshots SnapshotService
 }
 
 // Server is the API's handler.
@@ -38,6 +40,9 @@ func New(opts Options) *Server {
 	}
 	if opts.Store != nil && opts.Volumes != nil {
 		s.volumeRoutes()
+	}
+	if opts.Store != nil && opts.Snapshots != nil {
+		s.snapshotRoutes()
 	}
 	return s
 }

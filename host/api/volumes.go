@@ -105,9 +105,12 @@ func (s *Server) createVolume(r *http.Request) (int, any, *Fault) {
 		return 0, nil, fault
 	}
 	in := body.Volume
-	size, fault := volumeSize(in.Size)
-	if fault != nil {
-		return 0, nil, fault
+	var size int64
+	var fault *Fault
+	if in.Size != nil || in.SnapshotID == "" && in.SourceVolID == "" { // a copy's size defaults to its source's
+		if size, fault = volumeSize(in.Size); fault != nil {
+			return 0, nil, fault
+		}
 	}
 	if fault := checkText(first(in.Name, in.DisplayName), first(in.Description, in.DisplayDescription), in.Metadata); fault != nil {
 		return 0, nil, fault
@@ -150,10 +153,16 @@ func first(a, b *string) string {
 	return ""
 }
 
-// volumeFault maps a create's error: bad requests 400, unknown type 404, over quota 413, a full
-// queue 503.
+// volumeFault maps a create's error: bad requests and a source in a status it cannot be used
+// from 400, unknown type or source 404, over quota 413, a full queue 503.
 func volumeFault(err error) *Fault {
+	var te *volume.TransitionError
+	var nf *flows.NotFoundError
 	switch {
+	case errors.As(err, &te):
+		return faultf(http.StatusBadRequest, "Invalid "+string(te.Kind)+": "+te.Error())
+	case errors.As(err, &nf):
+		return faultf(http.StatusNotFound, capitalize(nf.Error())+".")
 	case errors.Is(err, flows.ErrInvalidRequest) && !errors.Is(err, store.ErrNotFound):
 		return faultf(http.StatusBadRequest, "Invalid input received: "+err.Error())
 	case errors.Is(err, flows.ErrQueueFull), errors.Is(err, flows.ErrQueueClosed):

@@ -125,7 +125,9 @@ func TestVolumes_badInputChangesNothing(t *testing.T) {
 		{`{"volume": {"size": 1, "metadata": {"": "x"}}}`, 400, "metadata"},
 		{`{"volume": {"size": 1, "volume_type": "nope"}}`, 404, ""},
 		{`{"volume": {"size": 1, "availability_zone": "mars"}}`, 400, "mars"},
-		{`{"volume": {"size": 1, "snapshot_id": "x"}}`, 400, ""},
+		{`{"volume": {"size": 1, "snapshot_id": "x"}}`, 404, "Snapshot x could not be found."},
+		{`{"volume": {"source_volid": "x"}}`, 404, "Volume x could not be found."},
+		{`{"volume": {"size": 1, "imageRef": "x"}}`, 400, "not supported"},
 		{`{"volume": {"size": 11}}`, 202, ""}, // placed but no pool fits: error, not a refusal
 		{`{"volume": {"size": 1001}}`, 413, "gigabytes"},
 	} {

@@ -90,10 +90,7 @@ func (s *Server) listVolumes(detail bool) handler {
 		}
 		body := map[string]any{"volumes": views}
 		if opts.Limit > 0 && len(vols) == opts.Limit {
-			next := *r.URL
-			q.Set("marker", vols[len(vols)-1].ID)
-			next.RawQuery = q.Encode()
-			body["volumes_links"] = []map[string]string{{"rel": "next", "href": "http://" + r.Host + next.String()}}
+			body["volumes_links"] = nextLinks(r, vols[len(vols)-1].ID)
 		}
 		return http.StatusOK, body, nil
 	}

@@ -145,7 +145,8 @@ type SnapshotChange struct {
 }
 
 // TransitionSnapshot applies tr to the snapshot as one compare-and-swap, as TransitionVolume
-// does for volumes. A transition to deleted soft-deletes the row and gives its usage back.
+// does for volumes. A transition to deleted soft-deletes the row and gives its usage back; one
+// to deleting is refused while a volume is being created from the snapshot (sources.go).
 func (s *Store) TransitionSnapshot(ctx context.Context, sc Scope, id string, tr volume.Transition, ch SnapshotChange) (Snapshot, error) {
 	op := fmt.Sprintf("%s snapshot %s", tr.Name(), id)
 	if tr.Kind() != volume.KindSnapshot {
@@ -158,6 +159,9 @@ func (s *Store) TransitionSnapshot(ctx context.Context, sc Scope, id string, tr 
 			return err
 		}
 		if err := tr.Check(id, snap.Status); err != nil {
+			return err
+		}
+		if err := t.checkNoDependents(volume.KindSnapshot, id, tr, snap.Status); err != nil {
 			return err
 		}
 		if tr.To() == volume.StatusDeleted {

@@ -77,6 +77,9 @@ func (t *tx) checkVolume(v Volume, tr volume.Transition) error {
 	if err := tr.Check(v.ID, v.Status); err != nil {
 		return err
 	}
+	if err := t.checkNoDependents(volume.KindVolume, v.ID, tr, v.Status); err != nil {
+		return err
+	}
 	if !tr.NoSnapshots() {
 		return nil
 	}

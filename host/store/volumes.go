@@ -72,7 +72,9 @@ func scanVolume(row scanner) (Volume, error) {
 // CreateVolume inserts v and commits its quota usage in the same transaction (Cinder's
 // EntryCreateTask and QuotaCommitTask at once): the reservations flowID holds for the volume's
 // resources are consumed, and usage they do not cover is checked against the limits. An empty
-// ID gets a new one, an empty status is creating, an empty type is the default type.
+// ID gets a new one, an empty status is creating, an empty type is the default type. A volume
+// with a SnapshotID or SourceVolumeID takes the source lock (sources.go): the source must be in
+// the volume's project, allow volume.RestoreSource or volume.CloneSource, and be no larger.
 func (s *Store) CreateVolume(ctx context.Context, v Volume, flowID string) (Volume, error) {
 	if v.ID == "" {
 		v.ID = NewID()
@@ -93,6 +95,9 @@ func (s *Store) CreateVolume(ctx context.Context, v Volume, flowID string) (Volu
 			return err
 		}
 		v.VolumeTypeID, v.CreatedAt, v.UpdatedAt, v.DeletedAt = typeID, t.now, time.Time{}, time.Time{}
+		if err := t.lockSource(v); err != nil {
+			return err
+		}
 		err = s.applyUsage(t, v.ProjectID, flowID, VolumeDeltas(typeName, v.SizeBytes), SizeGiB(v.SizeBytes))
 		if err != nil {
 			return err

@@ -138,6 +138,8 @@ var (
 	// SnapshotSourceForce guards a forced snapshot (or one with microversion 3.66+).
 	SnapshotSourceForce = volumeTransition("snapshot-source-force", "", StatusAvailable,
 		StatusInUse)
+	// CloneSource guards the creation of a volume cloned from this one (Cinder's source_volid).
+	CloneSource = volumeTransition("clone-source", "", StatusAvailable, StatusInUse)
 
 	// SnapshotCreateDone: the driver created the snapshot.
 	SnapshotCreateDone = snapshotTransition("snapshot-create-done", StatusAvailable, StatusCreating)
@@ -156,15 +158,17 @@ var (
 	// SnapshotForceDelete: an admin deletes the snapshot from any status.
 	SnapshotForceDelete = snapshotTransition("snapshot-force-delete", StatusDeleting,
 		Statuses(KindSnapshot)...)
+	// RestoreSource guards the creation of a volume from this snapshot.
+	RestoreSource = snapshotTransition("restore-source", "", StatusAvailable)
 )
 
 // Transitions lists the table, volumes first.
 func Transitions() []Transition {
 	return []Transition{CreateDone, CreateFailed, Reschedule, Discard, DeleteBegin, DeleteFailed,
 		DeleteBusy, Destroy, ForceDelete, ExtendBegin, ExtendDone, ExtendFailed,
-		ExtendNoValidBackend, Update, SnapshotSource, SnapshotSourceForce,
+		ExtendNoValidBackend, Update, SnapshotSource, SnapshotSourceForce, CloneSource,
 		SnapshotCreateDone, SnapshotCreateFailed, SnapshotDiscard, SnapshotDeleteBegin,
-		SnapshotDeleteFailed, SnapshotDestroy, SnapshotForceDelete}
+		SnapshotDeleteFailed, SnapshotDestroy, SnapshotForceDelete, RestoreSource}
 }
 
 func volumeTransition(name string, to Status, from ...Status) Transition {

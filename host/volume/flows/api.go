@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -26,7 +27,8 @@ type Request struct {
 	VolumeType       string
 	AvailabilityZone string
 	Metadata         map[string]string
-	// Sources; at most one may be set, and none is supported yet.
+	// Sources; at most one may be set. SizeGiB may be 0 with a snapshot or a source volume:
+	// the source's size. Images and backups are not supported yet.
 	SnapshotID, SourceVolumeID, ImageID, BackupID string
 }
 
@@ -62,33 +64,51 @@ func (s *Service) extractRequest(ctx context.Context, st *apiState) error {
 	r := st.Request
 	if n := countSet(r.SnapshotID, r.SourceVolumeID, r.ImageID, r.BackupID); n > 1 {
 		return fmt.Errorf("%w: at most one of snapshot, source volume, image and backup may be given", ErrInvalidRequest)
-	} else if n == 1 {
-		return fmt.Errorf("%w: creating a volume from a snapshot, volume, image or backup is not supported yet", ErrInvalidRequest)
+	}
+	if r.ImageID != "" || r.BackupID != "" {
+		return fmt.Errorf("%w: creating a volume from an image or a backup is not supported yet", ErrInvalidRequest)
 	}
 	if r.ProjectID == "" || r.UserID == "" {
 		return fmt.Errorf("%w: a project and a user are required", ErrInvalidRequest)
 	}
-	if r.SizeGiB <= 0 {
-		return fmt.Errorf("%w: size must be a positive number of GiB, got %d", ErrInvalidRequest, r.SizeGiB)
-	}
-	if m := s.cfg.MaxSizeGiB; m > 0 && r.SizeGiB > m {
-		return fmt.Errorf("%w: size %d GiB exceeds the maximum of %d GiB", ErrInvalidRequest, r.SizeGiB, m)
-	}
-	vt, err := s.resolveType(ctx, r.VolumeType)
+	src, err := s.resolveSource(ctx, r)
 	if err != nil {
 		return err
 	}
-	if err := checkTypeSize(vt, r.SizeGiB); err != nil {
-		return err
-	}
-	zone, err := s.resolveZone(vt, r.AvailabilityZone)
+	size, err := sourceSize(src, r.SizeGiB)
 	if err != nil {
 		return err
+	}
+	if size <= 0 {
+		return fmt.Errorf("%w: size must be a positive number of GiB, got %d", ErrInvalidRequest, size)
+	}
+	if m := s.cfg.MaxSizeGiB; m > 0 && size > m {
+		return fmt.Errorf("%w: size %d GiB exceeds the maximum of %d GiB", ErrInvalidRequest, size, m)
+	}
+	typeRef, zoneRef := r.VolumeType, r.AvailabilityZone
+	if src != nil {
+		typeRef, zoneRef = cmp.Or(typeRef, src.TypeID), cmp.Or(zoneRef, src.Zone)
+	}
+	vt, err := s.resolveType(ctx, typeRef)
+	if err != nil {
+		return err
+	}
+	if err := checkTypeSize(vt, size); err != nil {
+		return err
+	}
+	zone, err := s.resolveZone(vt, zoneRef)
+	if err != nil {
+		return err
+	}
+	if src != nil && src.Zone != "" && zone != src.Zone {
+		return fmt.Errorf("%w: availability zone %q differs from the %q of source %s %s", ErrInvalidRequest,
+			zone, src.Zone, src.kind, src.id)
 	}
 	if st.VolumeID == "" {
 		st.VolumeID = store.NewID()
 	}
-	st.SizeBytes, st.TypeID, st.TypeName, st.Zone = r.SizeGiB*store.GiB, vt.ID, vt.Name, zone
+	st.Request.SizeGiB = size
+	st.SizeBytes, st.TypeID, st.TypeName, st.Zone = size*store.GiB, vt.ID, vt.Name, zone
 	return nil
 }
 
@@ -192,7 +212,7 @@ func (s *Service) createEntry(ctx context.Context, st *apiState) error {
 	v, err := s.store.CreateVolume(ctx, store.Volume{ID: st.VolumeID, ProjectID: r.ProjectID,
 		UserID: r.UserID, Name: r.Name, Description: r.Description, SizeBytes: st.SizeBytes,
 		Status: volume.StatusCreating, AvailabilityZone: st.Zone, VolumeTypeID: st.TypeID,
-		Metadata: r.Metadata}, st.FlowID)
+		Metadata: r.Metadata, SnapshotID: r.SnapshotID, SourceVolumeID: r.SourceVolumeID}, st.FlowID)
 	if err != nil {
 		return err
 	}

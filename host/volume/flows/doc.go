@@ -1,4 +1,4 @@
-// Package flows is Kiln's create-volume path: Cinder's three task flows on the host/flow
+// Package flows is Kiln's volume and snapshot lifecycle, starting with the create-volume path: Cinder's three task flows on the host/flow
 // engine, with the defects of reference/cinder.md §8–§9 fixed.
 //
 //   - volume_create_api (api.go): ExtractVolumeRequestTask → QuotaReserveTask →
@@ -14,6 +14,10 @@
 //     CreateVolumeOnFinishTask. OnFailureRescheduleTask's revert (reschedule.go) records the
 //     attempt and the last error on the volume and either reschedules or ends in `error`; it
 //     never leaves the volume `creating`.
+//
+// Volumes from a snapshot or cloned from a volume go through the same three flows (source.go).
+// Deletes are volume_delete (delete.go); snapshots have snapshot_create (snapshot.go) and
+// snapshot_delete (snapshotdelete.go).
 //
 // Service (service.go) owns the engine, whose journal makes every flow recoverable, and the
 // two bounded queues (queue.go) that stand for Cinder's scheduler and volume services.

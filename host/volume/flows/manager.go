@@ -28,6 +28,9 @@ type managerState struct {
 	// Set by ExtractVolumeRefTask and ExtractVolumeSpecTask.
 	ProjectID string
 	Spec      sdk.CreateVolumeRequest
+	// FromSnapshot or FromVolume is the source of a volume made from a snapshot or a clone.
+	FromSnapshot *sdk.SnapshotRef `json:",omitempty"`
+	FromVolume   *sdk.VolumeRef   `json:",omitempty"`
 	// ProviderData is the driver's, once it created the volume.
 	ProviderData map[string]string
 	// Failure, Code and Exited describe the task failure that made the flow revert, for
@@ -83,8 +86,8 @@ func (s *Service) extractVolumeRef(ctx context.Context, st *managerState) error 
 	return nil
 }
 
-// extractVolumeSpec completes the driver's request from the volume type: the provisioning
-// asked for. Only raw volumes exist yet (no snapshot, clone, image or backup source).
+// extractVolumeSpec completes the driver's request from the volume type (the provisioning
+// asked for) and the source (a snapshot or a volume), if any.
 func (s *Service) extractVolumeSpec(ctx context.Context, st *managerState) error {
 	v, err := s.store.Volume(ctx, store.AllProjects(), st.VolumeID)
 	if err != nil {
@@ -100,7 +103,7 @@ func (s *Service) extractVolumeSpec(ctx context.Context, st *managerState) error
 	case "thick":
 		st.Spec.Thin = new(false)
 	}
-	return nil
+	return s.sourceRefs(ctx, v, st)
 }
 
 // notifyStart records volume.create.start. As in Cinder, a failure to notify is not the
@@ -142,7 +145,7 @@ func (s *Service) createFromSpec(ctx context.Context, st *managerState) error {
 	if err != nil {
 		return err
 	}
-	v, err := c.CreateVolume(ctx, st.Spec)
+	v, err := createOnDriver(ctx, c, st)
 	if err != nil {
 		return fmt.Errorf("create volume %s on %s#%s: %w", st.VolumeID, st.Backend, st.Pool, err)
 	}

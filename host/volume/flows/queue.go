@@ -90,3 +90,30 @@ func (q *Queue) Close() {
 	q.mu.Unlock()
 	q.wg.Wait()
 }
+
+// background runs flows that go on after their request returned (snapshot_create) on
+// goroutines of their own, and lets Close wait for them.
+type background struct {
+	mu     sync.Mutex
+	closed bool
+	wg     sync.WaitGroup
+}
+
+// Go runs job on a new goroutine, or returns ErrQueueClosed once close began.
+func (b *background) Go(job func()) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return ErrQueueClosed
+	}
+	b.wg.Go(job)
+	return nil
+}
+
+// close refuses new jobs and waits for the running ones.
+func (b *background) close() {
+	b.mu.Lock()
+	b.closed = true
+	b.mu.Unlock()
+	b.wg.Wait()
+}

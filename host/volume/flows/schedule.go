@@ -74,6 +74,9 @@ func (s *Service) extractSchedulerSpec(ctx context.Context, st *scheduleState) e
 		backend, pool, _ := strings.Cut(a, "#")
 		req.Attempted = append(req.Attempted, scheduler.PoolRef{Backend: backend, Pool: pool})
 	}
+	if err := s.restrictToSource(ctx, v, &req); err != nil {
+		return err
+	}
 	st.Request = req
 	return nil
 }

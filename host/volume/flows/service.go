@@ -90,6 +90,10 @@ type Service struct {
 	schedF  *flow.Flow[scheduleState]
 	manager *flow.Flow[managerState]
 	deleter *flow.Flow[deleteState]
+
+	snapshotF       *flow.Flow[snapshotState]
+	snapshotDeleter *flow.Flow[snapshotDeleteState]
+	bg              background
 }
 
 // New returns a Service; call Recover before accepting requests and Close at the end.
@@ -124,6 +128,7 @@ func New(cfg Config) (*Service, error) {
 	}
 	s.api, s.schedF, s.manager = s.apiFlow(), s.scheduleFlow(), s.managerFlow()
 	s.deleter = s.deleteFlow()
+	s.snapshotF, s.snapshotDeleter = s.snapshotFlow(), s.snapshotDeleteFlow()
 	return s, nil
 }
 
@@ -147,7 +152,7 @@ func (s *Service) Recover(ctx context.Context) ([]flow.Recovery, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.engine.Recover(ctx, s.api, s.schedF, s.manager, s.deleter)
+	out, err := s.engine.Recover(ctx, s.api, s.schedF, s.manager, s.deleter, s.snapshotF, s.snapshotDeleter)
 	if err != nil {
 		return out, err
 	}
@@ -159,4 +164,5 @@ func (s *Service) Recover(ctx context.Context) ([]flow.Recovery, error) {
 func (s *Service) Close() {
 	s.sched.Close()
 	s.vol.Close()
+	s.bg.close()
 }

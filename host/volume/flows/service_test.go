@@ -20,6 +20,7 @@ import (
 // testBackend is a fake driver served in process, standing for a supervised backend.
 type testBackend struct {
 	c         *sdk.Client
+	dir       string // the fake's state directory
 	refreshes atomic.Int64
 }
 
@@ -30,7 +31,7 @@ func (b *testBackend) Refresh()                     { b.refreshes.Add(1) }
 // failures injected, and stores its capacity report (zone nova).
 func fakeBackend(t *testing.T, s *store.Store, name, pool, total string, failures ...fake.Failure) *testBackend {
 	t.Helper()
-	cfg := map[string]any{"state_dir": t.TempDir(), "pool": []map[string]any{{"name": pool, "total": total}}}
+	cfg := map[string]any{"pool": []map[string]any{{"name": pool, "total": total}}}
 	var fs []map[string]any
 	for _, f := range failures {
 		fs = append(fs, map[string]any{"op": f.Op, "code": f.Code, "mode": f.Mode})
@@ -38,6 +39,15 @@ func fakeBackend(t *testing.T, s *store.Store, name, pool, total string, failure
 	if fs != nil {
 		cfg["failure"] = fs
 	}
+	return fakeBackendConfig(t, s, name, cfg)
+}
+
+// fakeBackendConfig configures a fake driver called name with cfg (its state_dir is added) and
+// stores its capacity report (zone nova).
+func fakeBackendConfig(t *testing.T, s *store.Store, name string, cfg map[string]any) *testBackend {
+	t.Helper()
+	dir := t.TempDir()
+	cfg["state_dir"] = dir
 	raw, _ := json.Marshal(cfg)
 	c := sdk.Direct(fake.Plugin)
 	ctx := t.Context()
@@ -51,7 +61,7 @@ func fakeBackend(t *testing.T, s *store.Store, name, pool, total string, failure
 	if _, err := s.ReportCapacity(ctx, store.BackendReport{Backend: name, AvailabilityZone: "nova", Capacity: capa}); err != nil {
 		t.Fatalf("report %s: %v", name, err)
 	}
-	return &testBackend{c: c}
+	return &testBackend{c: c, dir: dir}
 }
 
 // newService returns a service over the store and backends, closed when the test ends.
@@ -101,7 +111,7 @@ func checkBooks(t *testing.T, s *store.Store) {
 		t.Errorf("RecountClaims = %+v, %v; want no drift", drift, err)
 	}
 	u, err := s.QuotaUsage(t.Context(), "p")
-	if err != nil || u[store.Volumes].Reserved != 0 || u[store.Gigabytes].Reserved != 0 {
+	if err != nil || u[store.Volumes].Reserved != 0 || u[store.Gigabytes].Reserved != 0 || u[store.Snapshots].Reserved != 0 {
 		t.Errorf("usage = %+v, %v; want nothing reserved", u, err)
 	}
 }
@@ -163,7 +173,7 @@ func TestCreateVolume_badRequests(t *testing.T) {
 		{"too large", func(r *Request) { r.SizeGiB = 51 }, "exceeds the maximum"},
 		{"unknown type", func(r *Request) { r.VolumeType = "gold" }, `volume type "gold"`},
 		{"unknown zone", func(r *Request) { r.AvailabilityZone = "mars" }, "availability zone"},
-		{"snapshot source", func(r *Request) { r.SnapshotID = "s" }, "not supported"},
+		{"image source", func(r *Request) { r.ImageID = "i" }, "not supported"},
 		{"two sources", func(r *Request) { r.SnapshotID, r.ImageID = "s", "i" }, "at most one"},
 	}
 	for _, tt := range tests {
