@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -17,6 +18,8 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/snapshots"
 	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/volumes"
 	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/volumetypes"
+
+	"github.com/kilnstorage/kiln/sdk/fake"
 )
 
 // snapshotConfig has a fake backend and a file backend that work, and a fake backend "flaky"
@@ -112,14 +115,17 @@ func holds(t *testing.T, dir, id string) bool {
 		if err != nil || found {
 			return err
 		}
-		if strings.Contains(d.Name(), id) {
+		if strings.Contains(d.Name(), id) { // the file driver names its files by ID
 			found = true
 			return nil
 		}
-		if d.Type().IsRegular() && !strings.HasSuffix(path, ".log") {
-			if raw, err := os.ReadFile(path); err == nil && strings.Contains(string(raw), id) {
-				found = true
+		if backend, ok := strings.CutSuffix(d.Name(), ".log"); ok && d.Type().IsRegular() {
+			// A fake backend's state: <backend>.json and <backend>.log.
+			vols, snaps, err := fake.Contents(filepath.Dir(path), backend)
+			if err != nil {
+				return err
 			}
+			found = slices.Contains(vols, id) || slices.Contains(snaps, id)
 		}
 		return nil
 	})

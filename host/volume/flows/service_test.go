@@ -21,6 +21,7 @@ import (
 type testBackend struct {
 	c         *sdk.Client
 	dir       string // the fake's state directory
+	name      string // the backend's name, which names its state files
 	refreshes atomic.Int64
 }
 
@@ -61,7 +62,7 @@ func fakeBackendConfig(t *testing.T, s *store.Store, name string, cfg map[string
 	if _, err := s.ReportCapacity(ctx, store.BackendReport{Backend: name, AvailabilityZone: "nova", Capacity: capa}); err != nil {
 		t.Fatalf("report %s: %v", name, err)
 	}
-	return &testBackend{c: c, dir: dir}
+	return &testBackend{c: c, dir: dir, name: name}
 }
 
 // newService returns a service over the store and backends, closed when the test ends.

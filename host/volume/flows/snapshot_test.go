@@ -3,8 +3,6 @@ package flows
 import (
 	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -21,19 +19,11 @@ import (
 // keeps an object (volume or snapshot) of that ID.
 func (b *testBackend) holds(t *testing.T, id string) bool {
 	t.Helper()
-	found := false
-	err := filepath.WalkDir(b.dir, func(path string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		raw, err := os.ReadFile(path)
-		found = found || strings.Contains(string(raw), id)
-		return err
-	})
+	vols, snaps, err := fake.Contents(b.dir, b.name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return found
+	return slices.Contains(vols, id) || slices.Contains(snaps, id)
 }
 
 // settleSnapshot waits until the snapshot has left `creating` and every flow has ended.
