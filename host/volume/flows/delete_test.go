@@ -22,7 +22,7 @@ func TestDeleteVolume(t *testing.T) {
 		t.Fatal(err)
 	}
 	v = settle(t, st, v.ID)
-	if err := svc.DeleteVolume(t.Context(), store.ProjectScope("p"), "p", v.ID); err != nil {
+	if err := svc.DeleteVolume(t.Context(), store.ProjectScope("p"), "p", v.ID, DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := st.Volume(t.Context(), store.AllProjects(), v.ID); !errors.Is(err, store.ErrNotFound) {
@@ -32,7 +32,7 @@ func TestDeleteVolume(t *testing.T) {
 		t.Errorf("the driver still has the volume: %v", err)
 	}
 	checkBooks(t, st)
-	err = svc.DeleteVolume(t.Context(), store.ProjectScope("p"), "p", v.ID)
+	err = svc.DeleteVolume(t.Context(), store.ProjectScope("p"), "p", v.ID, DeleteOptions{})
 	if !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("deleting it again: %v, want not found", err)
 	}
@@ -47,11 +47,11 @@ func TestDeleteVolume_refusedAndFailed(t *testing.T) {
 		t.Fatal(err)
 	}
 	v = settle(t, st, v.ID)
-	if err := svc.DeleteVolume(t.Context(), store.ProjectScope("other"), "other", v.ID); !errors.Is(err, store.ErrNotFound) {
+	if err := svc.DeleteVolume(t.Context(), store.ProjectScope("other"), "other", v.ID, DeleteOptions{}); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("another project deletes it: %v", err)
 	}
 	// The first driver delete fails: error_deleting, quota still held.
-	if err := svc.DeleteVolume(t.Context(), store.ProjectScope("p"), "p", v.ID); err == nil {
+	if err := svc.DeleteVolume(t.Context(), store.ProjectScope("p"), "p", v.ID, DeleteOptions{}); err == nil {
 		t.Fatal("a failing driver delete succeeded")
 	}
 	got, _ := st.Volume(t.Context(), store.AllProjects(), v.ID)
@@ -60,7 +60,7 @@ func TestDeleteVolume_refusedAndFailed(t *testing.T) {
 	}
 	// error_deleting may not be deleted by a user (Cinder), and the refusal names the statuses.
 	var te *volume.TransitionError
-	if err := svc.DeleteVolume(t.Context(), store.ProjectScope("p"), "p", v.ID); !errors.As(err, &te) {
+	if err := svc.DeleteVolume(t.Context(), store.ProjectScope("p"), "p", v.ID, DeleteOptions{}); !errors.As(err, &te) {
 		t.Errorf("delete from error_deleting: %v, want a transition error", err)
 	}
 	checkBooks(t, st)
@@ -75,7 +75,7 @@ func TestDeleteVolume_inUseIsAvailableAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	v = settle(t, st, v.ID)
-	if err := svc.DeleteVolume(t.Context(), store.ProjectScope("p"), "p", v.ID); sdk.CodeOf(err) != sdk.InUse {
+	if err := svc.DeleteVolume(t.Context(), store.ProjectScope("p"), "p", v.ID, DeleteOptions{}); sdk.CodeOf(err) != sdk.InUse {
 		t.Fatalf("delete of a busy volume: %v, want InUse", err)
 	}
 	got, _ := st.Volume(t.Context(), store.AllProjects(), v.ID)

@@ -73,6 +73,9 @@ type Service struct {
 	schedF  *flow.Flow[scheduleState]
 	manager *flow.Flow[managerState]
 	deleter *flow.Flow[deleteState]
+	// Issue 7: extend and the admin actions.
+	extender   *flow.Flow[extendState]
+	snapForcer *flow.Flow[snapshotDeleteState]
 }
 
 // New returns a Service; call Recover before accepting requests and Close at the end.
@@ -106,6 +109,7 @@ func New(cfg Config) (*Service, error) {
 	}
 	s.api, s.schedF, s.manager = s.apiFlow(), s.scheduleFlow(), s.managerFlow()
 	s.deleter = s.deleteFlow()
+	s.extender, s.snapForcer = s.extendFlow(), s.snapshotForceDeleteFlow()
 	return s, nil
 }
 
@@ -129,7 +133,7 @@ func (s *Service) Recover(ctx context.Context) ([]flow.Recovery, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.engine.Recover(ctx, s.api, s.schedF, s.manager, s.deleter)
+	out, err := s.engine.Recover(ctx, s.api, s.schedF, s.manager, s.deleter, s.extender, s.snapForcer)
 	if err != nil {
 		return out, err
 	}
