@@ -62,16 +62,25 @@ backend "good" {
 // gophercloud block-storage client in noauth mode for project p and the agent's address.
 func kiln(t *testing.T) (*gophercloud.ServiceClient, string, string) {
 	t.Helper()
+	c, addr, bin, _ := kilnWith(t, 2, func(addr, data string) string {
+		return fmt.Sprintf(e2eConfig, addr, data, filepath.Join(data, "bad"), filepath.Join(data, "good"))
+	})
+	return c, addr, bin
+}
+
+// kilnWith runs the agent with the configuration config returns for its address and data
+// directory, once pools pools are reported; it also returns the configuration file.
+func kilnWith(t *testing.T, pools int, config func(addr, data string) string) (*gophercloud.ServiceClient, string, string, string) {
+	t.Helper()
 	bin := t.TempDir()
-	for pkg, name := range map[string]string{".": "kiln", "../plugins/fake": "kiln-driver-fake"} {
+	for pkg, name := range map[string]string{".": "kiln", "../plugins/fake": "kiln-driver-fake", "../plugins/file": "kiln-driver-file"} {
 		if out, err := exec.Command("go", "build", "-o", filepath.Join(bin, name), pkg).CombinedOutput(); err != nil {
 			t.Fatalf("go build %s: %v\n%s", pkg, err, out)
 		}
 	}
 	data, addr := t.TempDir(), freeAddr(t)
 	cfg := filepath.Join(data, "kiln.hcl")
-	src := fmt.Sprintf(e2eConfig, addr, data, filepath.Join(data, "bad"), filepath.Join(data, "good"))
-	if err := os.WriteFile(cfg, []byte(src), 0o600); err != nil {
+	if err := os.WriteFile(cfg, []byte(config(addr, data)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(filepath.Join(bin, "kiln"), "agent", "-config", cfg)
@@ -88,13 +97,13 @@ func kiln(t *testing.T) (*gophercloud.ServiceClient, string, string) {
 			t.Logf("agent log:\n%s", out)
 		}
 	})
-	waitFor(t, "two backends' pools", func() bool { return poolCount(addr) == 2 })
+	waitFor(t, fmt.Sprintf("%d pools", pools), func() bool { return poolCount(addr) == pools })
 	provider, _ := noauth.NewClient(gophercloud.AuthOptions{Username: "u", TenantName: "p"})
 	client, err := noauth.NewBlockStorageNoAuthV3(provider, noauth.EndpointOpts{CinderEndpoint: "http://" + addr + "/v3"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return client, addr, bin
+	return client, addr, bin, cfg
 }
 
 func waitFor(t *testing.T, what string, ok func() bool) {
