@@ -263,7 +263,8 @@ func FormatExpected(set []Status) string {
 }
 
 // TransitionError is a refused transition: the row was not in one of the expected statuses, or
-// Reason says what else forbade it. The API answers it with 409 and its message.
+// Reason says what else forbade it. The API answers it with Cinder's 400 InvalidVolume and its
+// message.
 type TransitionError struct {
 	Kind       Kind
 	ID         string
