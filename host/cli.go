@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/quotasets"
 	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/schedulerstats"
 	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/services"
+	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/snapshots"
 	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/volumes"
 	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/volumetypes"
 )
@@ -99,19 +101,26 @@ var commands = map[string]command{
 			"snapshot":      fs.String("snapshot", "", "create from this snapshot `ID`"),
 			"source-volume": fs.String("source-volume", "", "clone this volume `ID`")}
 	}, run: volumeCreate},
-	"volume list":   {flags: noFlags, run: volumeList},
-	"volume show":   {flags: noFlags, run: volumeShow},
-	"volume delete": {flags: noFlags, run: volumeDelete},
-	"type list":     {flags: noFlags, run: typeList},
-	"type create":   {flags: noFlags, run: typeCreate},
-	"pool list":     {flags: noFlags, run: poolList},
-	"service list":  {flags: noFlags, run: serviceList},
-	"quota show":    {flags: noFlags, run: quotaShow},
+	"volume list": {flags: noFlags, run: volumeList},
+	"volume show": {flags: noFlags, run: volumeShow},
+	"volume delete": {flags: func(fs *flag.FlagSet) map[string]*string {
+		return map[string]*string{"cascade": boolFlag(fs, "cascade", "delete its snapshots first"),
+			"force": boolFlag(fs, "force", "admin: delete from any status (os-force_delete)")}
+	}, run: volumeDelete},
+	"volume extend":       {flags: noFlags, run: volumeExtend},
+	"volume reset-status": {flags: noFlags, run: volumeResetStatus},
+	"type list":           {flags: noFlags, run: typeList},
+	"type create":         {flags: noFlags, run: typeCreate},
+	"pool list":           {flags: noFlags, run: poolList},
+	"service list":        {flags: noFlags, run: serviceList},
+	"quota show":          {flags: noFlags, run: quotaShow},
 
-	"snapshot create": {flags: snapshotCreateFlags, run: snapshotCreate},
-	"snapshot list":   {flags: noFlags, run: snapshotList},
-	"snapshot show":   {flags: noFlags, run: snapshotShow},
-	"snapshot delete": {flags: noFlags, run: snapshotDelete},
+	"snapshot create":       {flags: snapshotCreateFlags, run: snapshotCreate},
+	"snapshot list":         {flags: noFlags, run: snapshotList},
+	"snapshot show":         {flags: noFlags, run: snapshotShow},
+	"snapshot delete":       {flags: noFlags, run: snapshotDelete},
+	"snapshot reset-status": {flags: noFlags, run: snapshotResetStatus},
+	"snapshot force-delete": {flags: noFlags, run: snapshotForceDelete},
 }
 
 func volumeCreate(ctx context.Context, c *gophercloud.ServiceClient, o map[string]*string, _ []string) ([]map[string]any, error) {
@@ -163,11 +172,77 @@ func volumeShow(ctx context.Context, c *gophercloud.ServiceClient, _ map[string]
 	return []map[string]any{volumeRow(*v)}, nil
 }
 
-func volumeDelete(ctx context.Context, c *gophercloud.ServiceClient, _ map[string]*string, args []string) ([]map[string]any, error) {
+func volumeDelete(ctx context.Context, c *gophercloud.ServiceClient, o map[string]*string, args []string) ([]map[string]any, error) {
 	if len(args) != 1 {
-		return nil, fmt.Errorf("usage: kiln volume delete ID")
+		return nil, fmt.Errorf("usage: kiln volume delete [-cascade | -force] ID")
 	}
-	if err := volumes.Delete(ctx, c, args[0], volumes.DeleteOpts{}).ExtractErr(); err != nil {
+	cascade, force := *o["cascade"] == "true", *o["force"] == "true"
+	var err error
+	switch {
+	case cascade && force:
+		return nil, fmt.Errorf("-cascade and -force exclude each other (a forced cascade needs microversion 3.23)")
+	case force:
+		err = volumes.ForceDelete(ctx, c, args[0]).ExtractErr()
+	default:
+		err = volumes.Delete(ctx, c, args[0], volumes.DeleteOpts{Cascade: cascade}).ExtractErr()
+	}
+	if err != nil {
+		return nil, err
+	}
+	return []map[string]any{{"id": args[0], "deleted": true}}, nil
+}
+
+// boolFlag registers a boolean flag in the string-valued option map ("true" or "false").
+func boolFlag(fs *flag.FlagSet, name, usage string) *string {
+	v := new(string)
+	*v = "false"
+	fs.BoolFunc(name, usage, func(s string) error {
+		b, err := strconv.ParseBool(s)
+		*v = strconv.FormatBool(b)
+		return err
+	})
+	return v
+}
+
+func volumeExtend(ctx context.Context, c *gophercloud.ServiceClient, _ map[string]*string, args []string) ([]map[string]any, error) {
+	var size int
+	if len(args) != 2 {
+		return nil, fmt.Errorf("usage: kiln volume extend ID SIZE")
+	}
+	if _, err := fmt.Sscan(args[1], &size); err != nil {
+		return nil, fmt.Errorf("SIZE %q: want a whole number of GiB", args[1])
+	}
+	if err := volumes.ExtendSize(ctx, c, args[0], volumes.ExtendSizeOpts{NewSize: size}).ExtractErr(); err != nil {
+		return nil, err
+	}
+	return volumeShow(ctx, c, nil, args[:1])
+}
+
+func volumeResetStatus(ctx context.Context, c *gophercloud.ServiceClient, _ map[string]*string, args []string) ([]map[string]any, error) {
+	if len(args) != 2 {
+		return nil, fmt.Errorf("usage: kiln volume reset-status ID STATUS")
+	}
+	if err := volumes.ResetStatus(ctx, c, args[0], volumes.ResetStatusOpts{Status: args[1]}).ExtractErr(); err != nil {
+		return nil, err
+	}
+	return volumeShow(ctx, c, nil, args[:1])
+}
+
+func snapshotResetStatus(ctx context.Context, c *gophercloud.ServiceClient, _ map[string]*string, args []string) ([]map[string]any, error) {
+	if len(args) != 2 {
+		return nil, fmt.Errorf("usage: kiln snapshot reset-status ID STATUS")
+	}
+	if err := snapshots.ResetStatus(ctx, c, args[0], snapshots.ResetStatusOpts{Status: args[1]}).ExtractErr(); err != nil {
+		return nil, err
+	}
+	return []map[string]any{{"id": args[0], "status": args[1]}}, nil
+}
+
+func snapshotForceDelete(ctx context.Context, c *gophercloud.ServiceClient, _ map[string]*string, args []string) ([]map[string]any, error) {
+	if len(args) != 1 {
+		return nil, fmt.Errorf("usage: kiln snapshot force-delete ID")
+	}
+	if err := snapshots.ForceDelete(ctx, c, args[0]).ExtractErr(); err != nil {
 		return nil, err
 	}
 	return []map[string]any{{"id": args[0], "deleted": true}}, nil

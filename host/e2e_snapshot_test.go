@@ -82,7 +82,7 @@ backend "flaky" {
 func snapshotAgent(t *testing.T) (*gophercloud.ServiceClient, map[string]string, func(...string) (string, error)) {
 	t.Helper()
 	dirs := map[string]string{}
-	c, addr, bin := startAgent(t, 3, func(data, addr string) string {
+	c, addr, bin, _ := startAgent(t, 3, func(data, addr string) string {
 		for _, be := range []string{"fake", "file", "flaky"} {
 			dirs[be] = filepath.Join(data, be)
 			if err := os.MkdirAll(dirs[be], 0o700); err != nil {

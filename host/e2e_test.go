@@ -62,16 +62,25 @@ backend "good" {
 // gophercloud block-storage client in noauth mode for project p and the agent's address.
 func kiln(t *testing.T) (*gophercloud.ServiceClient, string, string) {
 	t.Helper()
-	return startAgent(t, 2, func(data, addr string) string {
+	c, addr, bin, _ := startAgent(t, 2, func(data, addr string) string {
 		return fmt.Sprintf(e2eConfig, addr, data, filepath.Join(data, "bad"), filepath.Join(data, "good"))
 	}, "fake")
+	return c, addr, bin
+}
+
+// kilnWith runs the agent, with the fake and file drivers, on the configuration config returns
+// for its address and data directory, once pools pools are reported; it also returns the
+// configuration file.
+func kilnWith(t *testing.T, pools int, config func(addr, data string) string) (*gophercloud.ServiceClient, string, string, string) {
+	t.Helper()
+	return startAgent(t, pools, func(data, addr string) string { return config(addr, data) }, "fake", "file")
 }
 
 // startAgent builds kiln and the named drivers into one directory, starts `kiln agent` with the
 // configuration config makes for its data directory and address, waits for pools pools, and
 // returns a gophercloud block-storage client in noauth mode for project p, the agent's
-// address and the binaries' directory.
-func startAgent(t *testing.T, pools int, config func(data, addr string) string, drivers ...string) (*gophercloud.ServiceClient, string, string) {
+// address, the binaries' directory and the configuration file.
+func startAgent(t *testing.T, pools int, config func(data, addr string) string, drivers ...string) (*gophercloud.ServiceClient, string, string, string) {
 	t.Helper()
 	bin := t.TempDir()
 	pkgs := map[string]string{".": "kiln"}
@@ -108,7 +117,7 @@ func startAgent(t *testing.T, pools int, config func(data, addr string) string, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	return client, addr, bin
+	return client, addr, bin, cfg
 }
 
 func waitFor(t *testing.T, what string, ok func() bool) {

@@ -19,11 +19,14 @@ const usage = `usage:
   kiln agent -dev [-listen ADDR] [-data-dir DIR]
                                      run it with embedded defaults: SQLite, noauth, fake and file backends
   kiln volume create [-name N] [-size GiB] [-type T] [-zone Z] [-snapshot ID | -source-volume ID]
-  kiln volume list | volume show ID | volume delete ID
+  kiln volume list | volume show ID | volume delete [-cascade | -force] ID
+  kiln volume extend ID SIZE | volume reset-status ID STATUS
   kiln snapshot create [-name N] [-description D] [-force true] VOLUME_ID
   kiln snapshot list | snapshot show ID | snapshot delete ID
+  kiln snapshot reset-status ID STATUS | snapshot force-delete ID
   kiln type list | type create NAME [KEY=VALUE ...]
   kiln pool list | service list | quota show [PROJECT]
+  kiln quota check -config FILE [-fix]   recount usage from the agent's database; exit 1 on a difference
 client flags: -endpoint URL ($KILN_ENDPOINT), -token T ($KILN_TOKEN, noauth: user:project),
               -project P ($KILN_PROJECT), -format table|json`
 
@@ -38,6 +41,12 @@ func main() {
 	switch os.Args[1] {
 	case "agent":
 		err = agentCommand(ctx, os.Args[2:], os.Stderr)
+	case "quota":
+		if len(os.Args) > 2 && os.Args[2] == "check" {
+			err = quotaCheckCommand(ctx, os.Args[3:], os.Stdout, os.Stderr)
+		} else {
+			err = clientCommand(ctx, os.Args[1:], os.Stdout, os.Stderr)
+		}
 	case "-h", "-help", "--help", "help":
 		fmt.Println(usage)
 		return

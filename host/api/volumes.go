@@ -4,11 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 
-	"github.com/kilnstorage/kiln/host/flow"
 	"github.com/kilnstorage/kiln/host/store"
 	"github.com/kilnstorage/kiln/host/volume"
 	"github.com/kilnstorage/kiln/host/volume/flows"
@@ -17,7 +18,9 @@ import (
 // VolumeService runs the volume flows; *flows.Service is one.
 type VolumeService interface {
 	CreateVolume(ctx context.Context, req flows.Request) (store.Volume, error)
-	DeleteVolume(ctx context.Context, sc store.Scope, projectID, id string) error
+	DeleteVolume(ctx context.Context, sc store.Scope, projectID, id string, o flows.DeleteOptions) error
+	ExtendVolume(ctx context.Context, sc store.Scope, projectID, id string, newSizeGiB int64) error
+	ForceDeleteSnapshot(ctx context.Context, sc store.Scope, projectID, id string) error
 }
 
 func (s *Server) volumeRoutes() {
@@ -28,6 +31,7 @@ func (s *Server) volumeRoutes() {
 	s.handle("PUT /volumes/{id}", handler(s.updateVolume))
 	s.handle("DELETE /volumes/{id}", handler(s.deleteVolume))
 	s.handle("GET /volumes/{id}/events", handler(s.volumeEvents))
+	s.actionRoutes()
 }
 
 // volumeEvents lists a volume's events (volume.create.start, .end, volume.delete.start, …): a
@@ -49,21 +53,31 @@ func (s *Server) volumeEvents(r *http.Request) (int, any, *Fault) {
 	return http.StatusOK, map[string]any{"events": out}, nil
 }
 
-// deleteVolume deletes an `available` or `error` volume. A refusal (status, not found) changes
-// nothing; a driver failure after the delete began is accepted and shows in the volume's status
-// (error_deleting, or available again when the driver says it is in use), as Cinder's would.
+// deleteVolume deletes a volume (with cascade=true, its snapshots first). A refusal (status,
+// snapshots, not found) changes nothing; a driver failure after the delete began is accepted
+// and shows in the volume's status (error_deleting, or available again when the driver says it
+// is in use), as Cinder's would.
 func (s *Server) deleteVolume(r *http.Request) (int, any, *Fault) {
 	id := r.PathValue("id")
-	err := s.opts.Volumes.DeleteVolume(r.Context(), scope(r), identity(r.Context()).Project, id)
-	var te *volume.TransitionError
-	var began *flow.TaskError // the flow got past its first task: the outcome is in the status
-	switch {
-	case err == nil, errors.As(err, &began):
-		return http.StatusAccepted, nil, nil
-	case errors.As(err, &te):
-		return 0, nil, faultf(http.StatusBadRequest, "Invalid volume: "+te.Error())
+	cascade, fault := boolParam(r, "cascade")
+	if fault != nil {
+		return 0, nil, fault
 	}
-	return 0, nil, volumeNotFound(err, id)
+	err := s.opts.Volumes.DeleteVolume(r.Context(), scope(r), identity(r.Context()).Project, id,
+		flows.DeleteOptions{Cascade: cascade})
+	return deleteAnswer(err, id, false)
+}
+
+// boolParam reads a boolean query parameter as Cinder's get_bool_param (strict).
+func boolParam(r *http.Request, name string) (bool, *Fault) {
+	v := r.URL.Query().Get(name)
+	switch strings.ToLower(v) {
+	case "", "0", "f", "false", "n", "no", "off":
+		return false, nil
+	case "1", "t", "true", "y", "yes", "on":
+		return true, nil
+	}
+	return false, faultf(http.StatusBadRequest, fmt.Sprintf("Invalid value '%s' for %s: it must be a boolean.", v, name))
 }
 
 const gibBytes = 1 << 30

@@ -113,6 +113,10 @@ var (
 	// DeleteBegin: a user deletes the volume; it must have no snapshots.
 	DeleteBegin = Transition{name: "delete-begin", kind: KindVolume, from: deletable,
 		to: StatusDeleting, noSnapshots: true}
+	// DeleteCascadeBegin: a user deletes the volume with its snapshots (cascade); the store
+	// moves every snapshot to deleting in the same transaction (store.BeginCascadeDelete).
+	DeleteCascadeBegin = Transition{name: "delete-cascade-begin", kind: KindVolume, from: deletable,
+		to: StatusDeleting}
 	// DeleteFailed: the driver failed to delete.
 	DeleteFailed = volumeTransition("delete-failed", StatusErrorDeleting, StatusDeleting)
 	// DeleteBusy: the driver said the volume is busy; it is available again.
@@ -164,7 +168,7 @@ var (
 
 // Transitions lists the table, volumes first.
 func Transitions() []Transition {
-	return []Transition{CreateDone, CreateFailed, Reschedule, Discard, DeleteBegin, DeleteFailed,
+	return []Transition{CreateDone, CreateFailed, Reschedule, Discard, DeleteBegin, DeleteCascadeBegin, DeleteFailed,
 		DeleteBusy, Destroy, ForceDelete, ExtendBegin, ExtendDone, ExtendFailed,
 		ExtendNoValidBackend, Update, SnapshotSource, SnapshotSourceForce, CloneSource,
 		SnapshotCreateDone, SnapshotCreateFailed, SnapshotDiscard, SnapshotDeleteBegin,
@@ -263,7 +267,8 @@ func FormatExpected(set []Status) string {
 }
 
 // TransitionError is a refused transition: the row was not in one of the expected statuses, or
-// Reason says what else forbade it. The API answers it with 409 and its message.
+// Reason says what else forbade it. The API answers it with Cinder's 400 InvalidVolume and its
+// message.
 type TransitionError struct {
 	Kind       Kind
 	ID         string

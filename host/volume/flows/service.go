@@ -94,6 +94,7 @@ type Service struct {
 	snapshotF       *flow.Flow[snapshotState]
 	snapshotDeleter *flow.Flow[snapshotDeleteState]
 	bg              background
+	extender        *flow.Flow[extendState]
 }
 
 // New returns a Service; call Recover before accepting requests and Close at the end.
@@ -129,6 +130,7 @@ func New(cfg Config) (*Service, error) {
 	s.api, s.schedF, s.manager = s.apiFlow(), s.scheduleFlow(), s.managerFlow()
 	s.deleter = s.deleteFlow()
 	s.snapshotF, s.snapshotDeleter = s.snapshotFlow(), s.snapshotDeleteFlow()
+	s.extender = s.extendFlow()
 	return s, nil
 }
 
@@ -152,7 +154,8 @@ func (s *Service) Recover(ctx context.Context) ([]flow.Recovery, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.engine.Recover(ctx, s.api, s.schedF, s.manager, s.deleter, s.snapshotF, s.snapshotDeleter)
+	out, err := s.engine.Recover(ctx, s.api, s.schedF, s.manager, s.deleter, s.snapshotF, s.snapshotDeleter,
+		s.extender)
 	if err != nil {
 		return out, err
 	}

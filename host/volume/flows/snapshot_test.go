@@ -89,7 +89,7 @@ func TestSnapshot(t *testing.T) {
 	checkBooks(t, st)
 	// The volume has a snapshot: it cannot be deleted.
 	var te *volume.TransitionError
-	if err := svc.DeleteVolume(t.Context(), store.ProjectScope("p"), "p", v.ID); !errors.As(err, &te) {
+	if err := svc.DeleteVolume(t.Context(), store.ProjectScope("p"), "p", v.ID, DeleteOptions{}); !errors.As(err, &te) {
 		t.Errorf("delete of a volume with a snapshot: %v", err)
 	}
 	if err := svc.DeleteSnapshot(t.Context(), store.ProjectScope("q"), "q", snap.ID); !errors.Is(err, store.ErrNotFound) {

@@ -16,12 +16,15 @@ import (
 // driver delete it (a missing snapshot is success), SnapshotDeleteOnFinishTask soft-deletes the
 // row, giving its quota back in the same transaction, exactly once. A driver failure puts the
 // snapshot in `error_deleting`, never leaves it `deleting`. Every task may run again after a
-// crash, so recovery finishes the flow. Like volume_delete, it runs in the request.
+// crash, so recovery finishes the flow. Like volume_delete, it runs in the request. An admin's
+// os-force_delete runs the same flow from any status (Force).
 
 // snapshotDeleteState is the snapshot_delete flow's journaled state.
 type snapshotDeleteState struct {
 	FlowID, SnapshotID, ProjectID string
 	AllProjects                   bool
+	// Force starts from any status (snapshot-force-delete), not only available or error.
+	Force bool
 	// Snapshot is the row as SnapshotDeleteBeginTask found it.
 	Snapshot store.Snapshot
 }
@@ -46,8 +49,18 @@ func (s *Service) snapshotDeleteFlow() *flow.Flow[snapshotDeleteState] {
 // deleted, or that a volume is being created from, is refused with a *volume.TransitionError,
 // and nothing changes; the flow runs to its end even if the client hangs up.
 func (s *Service) DeleteSnapshot(ctx context.Context, sc store.Scope, projectID, id string) error {
-	st := &snapshotDeleteState{FlowID: flow.NewID() + "-sd", SnapshotID: id, ProjectID: projectID,
-		AllProjects: sc == store.AllProjects()}
+	return s.deleteSnapshotFlow(ctx, &snapshotDeleteState{FlowID: flow.NewID() + "-sd", SnapshotID: id,
+		ProjectID: projectID, AllProjects: sc == store.AllProjects()})
+}
+
+// ForceDeleteSnapshot deletes a snapshot the scope can see from any status (an admin's
+// os-force_delete); a driver failure leaves it `error_deleting`.
+func (s *Service) ForceDeleteSnapshot(ctx context.Context, sc store.Scope, projectID, id string) error {
+	return s.deleteSnapshotFlow(ctx, &snapshotDeleteState{FlowID: flow.NewID() + "-sf", SnapshotID: id,
+		ProjectID: projectID, AllProjects: sc == store.AllProjects(), Force: true})
+}
+
+func (s *Service) deleteSnapshotFlow(ctx context.Context, st *snapshotDeleteState) error {
 	err := s.snapshotDeleter.Run(context.WithoutCancel(ctx), s.engine, st.FlowID, st)
 	var te *flow.TaskError
 	if errors.As(err, &te) && te.Task == "SnapshotDeleteBeginTask" {
@@ -59,7 +72,11 @@ func (s *Service) DeleteSnapshot(ctx context.Context, sc store.Scope, projectID,
 // snapshotDeleteBegin moves the snapshot to `deleting`; one already `deleting` is taken over,
 // as deleteBegin does for volumes.
 func (s *Service) snapshotDeleteBegin(ctx context.Context, st *snapshotDeleteState) error {
-	snap, err := s.store.TransitionSnapshot(ctx, st.scope(), st.SnapshotID, volume.SnapshotDeleteBegin, store.SnapshotChange{})
+	begin := volume.SnapshotDeleteBegin
+	if st.Force {
+		begin = volume.SnapshotForceDelete
+	}
+	snap, err := s.store.TransitionSnapshot(ctx, st.scope(), st.SnapshotID, begin, store.SnapshotChange{})
 	var te *volume.TransitionError
 	if errors.As(err, &te) && te.Current == volume.StatusDeleting && te.Reason == "" {
 		snap, err = s.store.Snapshot(ctx, st.scope(), st.SnapshotID)

@@ -123,7 +123,7 @@ func TestCreateFromSource_driverFails(t *testing.T) {
 				t.Errorf("sources after the failure: volume %s, snapshot %s", gotSrc.Status, gotSnap.Status)
 			}
 			checkBooks(t, st)
-			if err := svc.DeleteVolume(t.Context(), store.ProjectScope("p"), "p", v.ID); err != nil {
+			if err := svc.DeleteVolume(t.Context(), store.ProjectScope("p"), "p", v.ID, DeleteOptions{}); err != nil {
 				t.Fatal(err)
 			}
 			if got := usageOf(t, st); got[store.Volumes] != before[store.Volumes] || got[store.Gigabytes] != before[store.Gigabytes] {
@@ -161,12 +161,12 @@ func TestCreateFromSource_lock(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	if err := svc.DeleteVolume(t.Context(), store.ProjectScope("p"), "p", src.ID); !errors.As(err, &te) ||
+	if err := svc.DeleteVolume(t.Context(), store.ProjectScope("p"), "p", src.ID, DeleteOptions{}); !errors.As(err, &te) ||
 		!strings.Contains(te.Error(), "being created from it") {
 		t.Errorf("delete of a volume being cloned: %v (after %v)", err, time.Since(start))
 	}
 	settle(t, st, clone.ID)
-	if err := svc.DeleteVolume(t.Context(), store.ProjectScope("p"), "p", src.ID); err != nil {
+	if err := svc.DeleteVolume(t.Context(), store.ProjectScope("p"), "p", src.ID, DeleteOptions{}); err != nil {
 		t.Errorf("delete of the source afterwards: %v", err)
 	}
 	checkBooks(t, st)
