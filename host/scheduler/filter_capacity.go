@@ -11,6 +11,8 @@ import (
 // request on a pool whose over-subscription ratio is below 1.
 type capacityFilter struct {
 	size int64
+	// bounded is the size the pool's volume size limits apply to.
+	bounded int64
 	prov Provisioning
 	// best is the largest headroom among the pools too full, for the explanation.
 	best                                  int64
@@ -21,15 +23,19 @@ func newCapacityFilter(req *Request) filter {
 	if req.Size == 0 {
 		return nil
 	}
-	return &capacityFilter{size: req.Size, prov: req.provisioning()}
+	bounded := req.VolumeSize
+	if bounded == 0 {
+		bounded = req.Size
+	}
+	return &capacityFilter{size: req.Size, bounded: bounded, prov: req.provisioning()}
 }
 
 func (f *capacityFilter) pass(p *Pool) bool {
 	switch {
-	case p.MinVolumeBytes > 0 && f.size < p.MinVolumeBytes:
+	case p.MinVolumeBytes > 0 && f.bounded < p.MinVolumeBytes:
 		f.small++
 		return false
-	case p.MaxVolumeBytes > 0 && f.size > p.MaxVolumeBytes:
+	case p.MaxVolumeBytes > 0 && f.bounded > p.MaxVolumeBytes:
 		f.large++
 		return false
 	case p.Infinite || p.Unknown:

@@ -82,6 +82,22 @@ func TestCapacityFilter(t *testing.T) {
 			}
 		})
 	}
+	// An extend claims its growth but is bounded as the volume it makes.
+	bounded := Pool{TotalBytes: 100 * GiB, FreeBytes: 100 * GiB, Thick: true, MinVolumeBytes: 2 * GiB, MaxVolumeBytes: 16 * GiB}
+	for _, tt := range []struct {
+		name         string
+		growth, size int64
+		want         bool
+	}{
+		{"extend by 1 GiB to 4 GiB, above the minimum", GiB, 4 * GiB, true},
+		{"extend by 2 GiB to 17 GiB, above the maximum", 2 * GiB, 17 * GiB, false},
+		{"extend by 60 GiB to 64 GiB, above the maximum", 60 * GiB, 64 * GiB, false},
+	} {
+		req := Request{Size: tt.growth, VolumeSize: tt.size}
+		if got := passes(t, filterCapacity, bounded, req); got != tt.want {
+			t.Errorf("%s: passes = %v, want %v", tt.name, got, tt.want)
+		}
+	}
 }
 
 // TestZoneFilter pins AvailabilityZoneFilter (§2.5): the type's zones first, else the volume's

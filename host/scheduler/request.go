@@ -2,8 +2,13 @@ package scheduler
 
 // Request is what is to be placed: one volume and what it requires.
 type Request struct {
-	// Size is the volume's size in bytes. 0 (Cinder's manage) passes every capacity check.
+	// Size is the volume's size in bytes: what the pool must have room for. 0 (Cinder's manage)
+	// passes every capacity check.
 	Size int64
+	// VolumeSize, when set, is the size the volume will have, which the pool's minimum and
+	// maximum volume sizes apply to: an extend needs room for its growth (Size) but is bounded
+	// as the volume it makes. 0 means Size.
+	VolumeSize int64
 	// Zone is the volume's availability zone; empty means any. Zones, when set, are the zones
 	// the volume type allows and take precedence (Cinder's request_spec.availability_zones).
 	Zone  string

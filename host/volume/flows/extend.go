@@ -110,8 +110,9 @@ func (s *Service) extendRequest(ctx context.Context, st *extendState) error {
 		return err
 	}
 	st.OldBytes, st.NewBytes, st.TypeName = v.SizeBytes, st.NewSizeGiB*store.GiB, vt.Name
-	st.Request = scheduler.Request{Size: st.NewBytes - st.OldBytes, Zone: v.AvailabilityZone,
-		ExtraSpecs: vt.ExtraSpecs, Only: scheduler.PoolRef{Backend: v.Backend, Pool: v.Pool}}
+	st.Request = scheduler.Request{Size: st.NewBytes - st.OldBytes, VolumeSize: st.NewBytes,
+		Zone: v.AvailabilityZone, ExtraSpecs: vt.ExtraSpecs, Requires: scheduler.FeatureExtend,
+		Only: scheduler.PoolRef{Backend: v.Backend, Pool: v.Pool}}
 	return s.store.Reserve(ctx, store.Reservation{FlowID: st.FlowID, ProjectID: v.ProjectID,
 		Deltas: store.ExtendDeltas(vt.Name, st.OldBytes, st.NewBytes), VolumeGigabytes: st.NewSizeGiB})
 }
