@@ -82,7 +82,7 @@ backend "flaky" {
 func snapshotAgent(t *testing.T) (*gophercloud.ServiceClient, map[string]string, func(...string) (string, error)) {
 	t.Helper()
 	dirs := map[string]string{}
-	c, addr, bin, _ := startAgent(t, 3, func(data, addr string) string {
+	c, addr, bin, cfg := startAgent(t, 3, func(data, addr string) string {
 		for _, be := range []string{"fake", "file", "flaky"} {
 			dirs[be] = filepath.Join(data, be)
 			if err := os.MkdirAll(dirs[be], 0o700); err != nil {
@@ -98,12 +98,19 @@ func snapshotAgent(t *testing.T) (*gophercloud.ServiceClient, map[string]string,
 			t.Fatal(err)
 		}
 	}
-	return c, dirs, func(args ...string) (string, error) {
+	run := func(args ...string) (string, error) {
 		cmd := exec.Command(filepath.Join(bin, "kiln"), args...)
 		cmd.Env = append(os.Environ(), "KILN_ENDPOINT=http://"+addr+"/v3", "KILN_TOKEN=u:p")
 		out, err := cmd.CombinedOutput()
 		return string(out), err
 	}
+	// Whatever the test did, the books must balance at its end: usage equal to the rows.
+	t.Cleanup(func() {
+		if out, err := run("quota", "check", "-config", cfg); err != nil || !strings.Contains(out, "no difference") {
+			t.Errorf("kiln quota check at the end: %v\n%s", err, out)
+		}
+	})
+	return c, dirs, run
 }
 
 // holds reports whether a backend's directory has an object of that ID: a file named after

@@ -15,11 +15,9 @@ import (
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/quotasets"
+	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/snapshots"
 	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/volumes"
 	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/volumetypes"
-
-	"github.com/kilnstorage/kiln/host/store"
-	"github.com/kilnstorage/kiln/host/volume"
 )
 
 // lifecycleConfig: "fake" works; "flaky" is a fake whose first extend fails (Internal), whose
@@ -214,25 +212,10 @@ func (l *lifecycle) file(id string) (int64, bool) {
 	return fi.Size(), true
 }
 
-// addSnapshot inserts an available snapshot of the volume through the agent's database (the
-// snapshot API comes with the snapshot flows): the driver holds no object for it, which its
-// delete treats as already deleted.
+// addSnapshot snapshots the volume through the API and waits for it to be available.
 func (l *lifecycle) addSnapshot(volumeID string) string {
 	l.t.Helper()
-	ctx := context.Background()
-	st, err := store.Open(ctx, "sqlite://"+filepath.Join(filepath.Dir(l.cfg), "kiln.db"))
-	if err != nil {
-		l.t.Fatal(err)
-	}
-	defer st.Close()
-	sn, err := st.CreateSnapshot(ctx, store.ProjectScope("p"), store.Snapshot{VolumeID: volumeID, UserID: "u"}, volume.SnapshotSource, "")
-	if err == nil {
-		_, err = st.TransitionSnapshot(ctx, store.AllProjects(), sn.ID, volume.SnapshotCreateDone, store.SnapshotChange{})
-	}
-	if err != nil {
-		l.t.Fatal(err)
-	}
-	return sn.ID
+	return mustSnapshot(l.t, l.c, snapshots.CreateOpts{VolumeID: volumeID}).ID
 }
 
 func TestEndToEnd_lifecycle(t *testing.T) {
