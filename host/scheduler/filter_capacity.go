@@ -13,7 +13,7 @@ type capacityFilter struct {
 	size int64
 	// bounded is the size the pool's volume size limits apply to.
 	bounded int64
-	prov Provisioning
+	prov    Provisioning
 	// best is the largest headroom among the pools too full, for the explanation.
 	best                                  int64
 	full, small, large, noTotal, badRatio int
