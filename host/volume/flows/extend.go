@@ -96,6 +96,7 @@ func (s *Service) extendRequest(ctx context.Context, st *extendState) error {
 		return err
 	}
 	if st.NewSizeGiB*store.GiB <= v.SizeBytes {
+		//lint:ignore ST1005 Cinder's message, word for word, which clients may match
 		return fmt.Errorf("%w: %w. (current: %d, extended: %d).", ErrInvalidRequest, ErrExtendSize,
 			store.SizeGiB(v.SizeBytes), st.NewSizeGiB)
 	}
