@@ -107,6 +107,7 @@ var commands = map[string]command{
 		return map[string]*string{"cascade": boolFlag(fs, "cascade", "delete its snapshots first"),
 			"force": boolFlag(fs, "force", "admin: delete from any status (os-force_delete)")}
 	}, run: volumeDelete},
+	"volume update":       {flags: renameFlags, run: volumeUpdate},
 	"volume extend":       {flags: noFlags, run: volumeExtend},
 	"volume reset-status": {flags: noFlags, run: volumeResetStatus},
 	"type list":           {flags: noFlags, run: typeList},
@@ -118,6 +119,7 @@ var commands = map[string]command{
 	"snapshot create":       {flags: snapshotCreateFlags, run: snapshotCreate},
 	"snapshot list":         {flags: noFlags, run: snapshotList},
 	"snapshot show":         {flags: noFlags, run: snapshotShow},
+	"snapshot update":       {flags: renameFlags, run: snapshotUpdate},
 	"snapshot delete":       {flags: noFlags, run: snapshotDelete},
 	"snapshot reset-status": {flags: noFlags, run: snapshotResetStatus},
 	"snapshot force-delete": {flags: noFlags, run: snapshotForceDelete},
@@ -202,6 +204,18 @@ func boolFlag(fs *flag.FlagSet, name, usage string) *string {
 		return err
 	})
 	return v
+}
+
+func volumeUpdate(ctx context.Context, c *gophercloud.ServiceClient, o map[string]*string, args []string) ([]map[string]any, error) {
+	if len(args) != 1 {
+		return nil, fmt.Errorf("usage: kiln volume update [-name NAME] [-description TEXT] ID")
+	}
+	v, err := volumes.Update(ctx, c, args[0], volumes.UpdateOpts{Name: given(o["name"]),
+		Description: given(o["description"])}).Extract()
+	if err != nil {
+		return nil, err
+	}
+	return []map[string]any{volumeRow(*v)}, nil
 }
 
 func volumeExtend(ctx context.Context, c *gophercloud.ServiceClient, _ map[string]*string, args []string) ([]map[string]any, error) {

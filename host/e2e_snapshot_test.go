@@ -346,7 +346,7 @@ func TestEndToEnd_snapshotFailures(t *testing.T) {
 
 // TestEndToEnd_snapshotCLI drives snapshots, a restore and a clone with the kiln client.
 func TestEndToEnd_snapshotCLI(t *testing.T) {
-	_, _, kiln := snapshotAgent(t)
+	c, _, kiln := snapshotAgent(t)
 	run := func(args ...string) string {
 		t.Helper()
 		out, err := kiln(args...)
@@ -384,8 +384,21 @@ func TestEndToEnd_snapshotCLI(t *testing.T) {
 	if out := run("volume", "show", "-format", "json", restored); !strings.Contains(out, `"source": "`+snap+`"`) {
 		t.Errorf("restored volume: %s", out)
 	}
-	if out, err := kiln("snapshot", "create", "-force", "maybe", vol); err == nil {
+	if out, err := kiln("snapshot", "create", "-force=maybe", vol); err == nil {
 		t.Errorf("a bad -force was accepted: %s", out)
+	}
+	// Updates change only what is given.
+	if out := run("snapshot", "update", "-description", "kept", "-format", "json", snap); !strings.Contains(out, `"name": "cli-snap"`) {
+		t.Errorf("snapshot update -description: %s", out)
+	}
+	if out := run("snapshot", "update", "-name", "renamed", "-format", "json", snap); !strings.Contains(out, `"name": "renamed"`) {
+		t.Errorf("snapshot update -name: %s", out)
+	}
+	if got, err := snapshots.Get(context.Background(), c, snap).Extract(); err != nil || got.Description != "kept" || got.Name != "renamed" {
+		t.Errorf("snapshot after the updates: %+v, %v", got, err)
+	}
+	if out := run("volume", "update", "-name", "cli-vol", "-format", "json", vol); !strings.Contains(out, `"name": "cli-vol"`) {
+		t.Errorf("volume update: %s", out)
 	}
 	for _, args := range [][]string{{"volume", "delete", restored}, {"volume", "delete", clone},
 		{"snapshot", "delete", snap}, {"volume", "delete", vol}} {

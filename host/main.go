@@ -20,9 +20,11 @@ const usage = `usage:
                                      run it with embedded defaults: SQLite, noauth, fake and file backends
   kiln volume create [-name N] [-size GiB] [-type T] [-zone Z] [-snapshot ID | -source-volume ID]
   kiln volume list | volume show ID | volume delete [-cascade | -force] ID
+  kiln volume update [-name N] [-description D] ID
   kiln volume extend ID SIZE | volume reset-status ID STATUS
-  kiln snapshot create [-name N] [-description D] [-force true] VOLUME_ID
+  kiln snapshot create [-name N] [-description D] [-force] VOLUME_ID
   kiln snapshot list | snapshot show ID | snapshot delete ID
+  kiln snapshot update [-name N] [-description D] ID
   kiln snapshot reset-status ID STATUS | snapshot force-delete ID
   kiln type list | type create NAME [KEY=VALUE ...]
   kiln pool list | service list | quota show [PROJECT]

@@ -10,12 +10,30 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/snapshots"
 )
 
-// The snapshot commands: kiln snapshot create|list|show|delete.
+// The snapshot commands: kiln snapshot create|list|show|update|delete.
 
 func snapshotCreateFlags(fs *flag.FlagSet) map[string]*string {
 	return map[string]*string{"name": fs.String("name", "", "snapshot name"),
 		"description": fs.String("description", "", "snapshot description"),
-		"force":       fs.String("force", "false", "snapshot an in-use volume too (true or false)")}
+		"force":       boolFlag(fs, "force", "snapshot an in-use volume too")}
+}
+
+// renameFlags are the flags of the update commands: name and description, each left alone
+// unless given (its value is then unset).
+func renameFlags(fs *flag.FlagSet) map[string]*string {
+	return map[string]*string{"name": fs.String("name", unset, "new name"),
+		"description": fs.String("description", unset, "new description")}
+}
+
+// unset is the value of a flag that was not given; no one can type it.
+const unset = "\x00"
+
+// given returns the flag's value, or nil when it was not given.
+func given(v *string) *string {
+	if *v == unset {
+		return nil
+	}
+	return v
 }
 
 func snapshotCreate(ctx context.Context, c *gophercloud.ServiceClient, o map[string]*string, args []string) ([]map[string]any, error) {
@@ -56,6 +74,18 @@ func snapshotShow(ctx context.Context, c *gophercloud.ServiceClient, _ map[strin
 		return nil, fmt.Errorf("usage: kiln snapshot show ID")
 	}
 	s, err := snapshots.Get(ctx, c, args[0]).Extract()
+	if err != nil {
+		return nil, err
+	}
+	return []map[string]any{snapshotRow(*s)}, nil
+}
+
+func snapshotUpdate(ctx context.Context, c *gophercloud.ServiceClient, o map[string]*string, args []string) ([]map[string]any, error) {
+	if len(args) != 1 {
+		return nil, fmt.Errorf("usage: kiln snapshot update [-name NAME] [-description TEXT] ID")
+	}
+	s, err := snapshots.Update(ctx, c, args[0], snapshots.UpdateOpts{Name: given(o["name"]),
+		Description: given(o["description"])}).Extract()
 	if err != nil {
 		return nil, err
 	}
