@@ -20,8 +20,10 @@ const benchBytes = 64 << 20
 // lvcreate and lvremove argument vectors run bare with the same lvm.conf, interleaved in every
 // iteration and alternating which goes first, and reports both and their ratio (the issue's
 // target: ≤ 1.05). "launched" calls the kiln-driver-lvm binary started by sdk.Launch (gRPC,
-// AutoMTLS), and also times a call that runs no command (rpc-ms/op: the process boundary under
-// the machine's current load); "in-process" calls the driver's methods directly.
+// AutoMTLS), and also times the process boundary alone, with a call the SDK refuses before the
+// driver runs any command: back to back (rpc-ms/op), and right after a bare lvm2 command, as
+// every call in the comparison comes after one (rpc-cold-ms/op). "in-process" calls the
+// driver's methods directly.
 func BenchmarkCreateDelete(b *testing.B) {
 	b.Run("launched", func(b *testing.B) {
 		vg := loopVG(b, vgBytes)
@@ -36,13 +38,12 @@ func BenchmarkCreateDelete(b *testing.B) {
 			}
 			return err
 		})
-		// The process boundary alone: a call the driver refuses before running any command.
-		const probes = 300
-		start := time.Now()
-		for range probes {
-			_, _ = client.GetVolume(context.Background(), sdk.VolumeRef{ID: "not_an_id", Pool: "thick"})
-		}
-		b.ReportMetric(float64(time.Since(start))/float64(time.Millisecond)/probes, "rpc-ms/op")
+		b.ReportMetric(roundTrip(b, client, nil), "rpc-ms/op")
+		b.ReportMetric(roundTrip(b, client, func() {
+			if err := bareRun(bare, vgsArgs(vg.name)); err != nil {
+				b.Fatal(err)
+			}
+		}), "rpc-cold-ms/op")
 	})
 	b.Run("in-process", func(b *testing.B) {
 		vg := loopVG(b, vgBytes)
@@ -73,6 +74,26 @@ func launch(b *testing.B, cfg map[string]any) *sdk.Client {
 		b.Fatal(err)
 	}
 	return client
+}
+
+// roundTrip is the mean time in milliseconds of a call that crosses the process boundary and
+// nothing else: GetVolume without an ID, which the SDK refuses before the driver (so the
+// driver neither runs a command nor logs). before, if set, runs untimed ahead of each call.
+func roundTrip(b *testing.B, client *sdk.Client, before func()) float64 {
+	const probes = 300
+	var took time.Duration
+	for range probes {
+		if before != nil {
+			before()
+		}
+		start := time.Now()
+		_, err := client.GetVolume(context.Background(), sdk.VolumeRef{Pool: "thick"})
+		took += time.Since(start)
+		if sdk.CodeOf(err) != sdk.InvalidArgument {
+			b.Fatalf("GetVolume without an ID: want InvalidArgument, got %v", err)
+		}
+	}
+	return float64(took) / float64(time.Millisecond) / probes
 }
 
 // compare runs createDelete and the bare commands once each per iteration, in alternating
