@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -19,8 +20,15 @@ import (
 // process) on SQLite, and 8 concurrent clients that each create a 1 GiB volume over HTTP and
 // poll until it is available. It reports the median and 99th percentile create → available
 // latency and the creates per second.
+//
+// By default the clients create back to back (a closed loop): the figure is the most creates
+// per second, and by Little's law the latency is then 8 ÷ that rate. KILN_BENCH_RATE=N offers N
+// creates per second instead (an open loop, spread over the clients), and each latency counts
+// from the moment its create was due, so a create that waited for a free client is not
+// flattered; KILN_BENCH_CLIENTS changes the number of clients.
 func BenchmarkCreateToAvailable(b *testing.B) {
-	const clients = 8
+	clients := envInt(b, "KILN_BENCH_CLIENTS", 8)
+	rate := envInt(b, "KILN_BENCH_RATE", 0)
 	drivers(b)
 	data, addr := b.TempDir(), freeAddr(b)
 	cfg := filepath.Join(data, "kiln.hcl")
@@ -45,17 +53,22 @@ func BenchmarkCreateToAvailable(b *testing.B) {
 	var took []time.Duration
 	start := time.Now()
 	var wg sync.WaitGroup
-	next := make(chan struct{})
+	next := make(chan time.Time)
 	go func() {
-		for range b.N {
-			next <- struct{}{}
+		for i := range b.N {
+			var due time.Time // closed loop: when a client takes it
+			if rate > 0 {
+				due = start.Add(time.Duration(i) * time.Second / time.Duration(rate))
+				time.Sleep(time.Until(due))
+			}
+			next <- due
 		}
 		close(next)
 	}()
 	for range clients {
 		wg.Go(func() {
-			for range next {
-				d := createAndWait(b, addr)
+			for due := range next {
+				d := createAndWait(b, addr, due)
 				mu.Lock()
 				took = append(took, d)
 				mu.Unlock()
@@ -87,8 +100,13 @@ func BenchmarkCreateToAvailable(b *testing.B) {
 // take most of the machine's two cores from the agent they measure.
 const pollEvery = 500 * time.Microsecond
 
-func createAndWait(b *testing.B, addr string) time.Duration {
-	start := time.Now()
+// createAndWait creates a volume and polls it until it is available; it returns the time
+// from due (from now when due is zero) to then.
+func createAndWait(b *testing.B, addr string, due time.Time) time.Duration {
+	start := due
+	if start.IsZero() {
+		start = time.Now()
+	}
 	var created struct{ Volume struct{ ID string } }
 	if code := request(b, "POST", "http://"+addr+"/v3/admin/volumes", `{"volume": {"size": 1}}`, &created); code != 202 {
 		b.Errorf("create: %d", code)
@@ -124,6 +142,19 @@ func request(b *testing.B, method, url, body string, out any) int {
 		_ = json.NewDecoder(resp.Body).Decode(out)
 	}
 	return resp.StatusCode
+}
+
+// envInt reads a positive whole number from the environment variable key, or def when unset.
+func envInt(b *testing.B, key string, def int) int {
+	v := os.Getenv(key)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		b.Fatalf("%s=%q: want a whole number", key, v)
+	}
+	return n
 }
 
 // benchDatabase is the benchmark's DSN: SQLite in dir, with KILN_BENCH_SQLITE_OPTIONS (e.g.

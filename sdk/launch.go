@@ -77,6 +77,7 @@ func Launch(ctx context.Context, cfg LaunchConfig) (*Client, error) {
 		SyncStdout:       stdoutSink(cfg.Stdout, logger),
 		GRPCDialOptions: []grpc.DialOption{grpc.WithDefaultCallOptions(
 			grpc.MaxCallRecvMsgSize(maxMessage), grpc.MaxCallSendMsgSize(maxMessage)),
+			grpc.WithInitialWindowSize(window), grpc.WithInitialConnWindowSize(window),
 			grpc.WithChainUnaryInterceptor(cfg.Interceptors...)},
 	})
 	c, err := dispense(ctx, pc, cfg)

@@ -43,6 +43,10 @@ type writeReq struct {
 	failed func(error)
 	// early answers done as soon as fn ran (see Early); answered records that it did.
 	early, answered bool
+	// single marks a write of at most one statement, which runs without a savepoint: SQLite
+	// undoes a failed statement by itself. Should one fail, the batch fails, since SQLite
+	// rolls the whole transaction back on some errors and nothing would show it.
+	single bool
 }
 
 // earlyKey marks a context whose writes are answered early.
@@ -80,8 +84,8 @@ func newCommitter(s *Store) *committer {
 // the committer's context, not ctx: a cancelled statement would make SQLite roll back the
 // whole transaction and the other writes with it. A ctx that ends before fn starts fails the
 // write without running it.
-func (c *committer) do(ctx context.Context, fn func(*tx) error) error {
-	r := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1), early: isEarly(ctx)}
+func (c *committer) do(ctx context.Context, fn func(*tx) error, single bool) error {
+	r := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1), early: isEarly(ctx), single: single}
 	if err := c.queue(r); err != nil {
 		return err
 	}
@@ -90,8 +94,8 @@ func (c *committer) do(ctx context.Context, fn func(*tx) error) error {
 
 // stage queues fn for the next batch and returns at once. The write commits with its batch,
 // before any write queued after it; a failure goes to failed, on the committer's goroutine.
-func (c *committer) stage(ctx context.Context, fn func(*tx) error, failed func(error)) error {
-	return c.queue(&writeReq{ctx: ctx, fn: fn, failed: failed})
+func (c *committer) stage(ctx context.Context, fn func(*tx) error, single bool, failed func(error)) error {
+	return c.queue(&writeReq{ctx: ctx, fn: fn, failed: failed, single: single})
 }
 
 func (c *committer) queue(r *writeReq) error {
@@ -221,6 +225,10 @@ func (c *committer) run(batch []*writeReq, errs []error) error {
 		t.now = c.s.now().Truncate(time.Microsecond)
 		if alone {
 			errs[i] = call(r.fn, t)
+		} else if r.single {
+			if errs[i] = call(r.fn, t); errs[i] != nil {
+				return errors.Join(fmt.Errorf("a write of the batch failed: %w", errs[i]), ignoreDone(sqlTx.Rollback()))
+			}
 		} else if err := t.savepoint(func() error { errs[i] = call(r.fn, t); return errs[i] }); err != nil {
 			return errors.Join(err, ignoreDone(sqlTx.Rollback()))
 		}

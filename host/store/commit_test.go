@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/kilnstorage/kiln/host/flow"
 )
 
 func openSQLite(t *testing.T) *Store {
@@ -124,7 +126,7 @@ func TestCommitter_cancelledAndClosed(t *testing.T) {
 	if err := <-r.done; !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled write: %v", err)
 	}
-	if err := s.commit.stage(t.Context(), insert("staged"), func(err error) { t.Error(err) }); err != nil {
+	if err := s.commit.stage(t.Context(), insert("staged"), true, func(err error) { t.Error(err) }); err != nil {
 		t.Fatal(err)
 	}
 	s.commit.close()
@@ -170,6 +172,73 @@ func TestCommitter_brokenAfterEarly(t *testing.T) {
 	err := s.write(t.Context(), "after", insert("x"))
 	if err == nil || !strings.Contains(err.Error(), "stopped writing") {
 		t.Errorf("write after the failed commit: %v, want the store stopped", err)
+	}
+	if got := keys(t, s); got != "" {
+		t.Errorf("rows %q, want none", got)
+	}
+}
+
+// TestJournal_coalesces: while a flow's staged entry waits in the queue, newer entries and the
+// flow's end take its place, so the table is written once; a Save waits for what it replaced.
+func TestJournal_coalesces(t *testing.T) {
+	s := openSQLite(t)
+	if _, err := s.w.Exec(`CREATE TABLE writes (n INTEGER); INSERT INTO writes VALUES (0);
+		CREATE TRIGGER ji AFTER INSERT ON flow_journal BEGIN UPDATE writes SET n = n + 1; END;
+		CREATE TRIGGER ju AFTER UPDATE ON flow_journal BEGIN UPDATE writes SET n = n + 1; END;
+		CREATE TRIGGER jd AFTER DELETE ON flow_journal BEGIN UPDATE writes SET n = n + 1; END;`); err != nil {
+		t.Fatal(err)
+	}
+	j := s.Journal("")
+	ctx := t.Context()
+	// Hold the committer, so that the entries below wait in the queue together.
+	release := make(chan struct{})
+	held := make(chan struct{})
+	if err := s.commit.stage(ctx, func(*tx) error { close(held); <-release; return nil }, true, nil); err != nil {
+		t.Fatal(err)
+	}
+	<-held
+	for task := range 3 {
+		if err := j.Stage(ctx, flow.Entry{ID: "f", Flow: "x", Task: task, Phase: flow.Executing, State: []byte("{}")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(release)
+	if err := j.Save(ctx, flow.Entry{ID: "f", Flow: "x", Task: 3, Phase: flow.Executing, State: []byte("{}")}); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := j.Unfinished(ctx)
+	if err != nil || len(entries) != 1 || entries[0].Task != 3 {
+		t.Fatalf("Unfinished = %+v, %v; want task 3", entries, err)
+	}
+	var n int
+	if err := s.queryRow(ctx, "SELECT n FROM writes").Scan(&n); err != nil || n > 2 {
+		t.Errorf("%d writes to the journal, want at most 2 (the three staged entries as one, and the save)", n)
+	}
+	if err := j.StageFinish(ctx, "f"); err != nil {
+		t.Fatal(err)
+	}
+	if entries, err := j.Unfinished(ctx); err != nil || len(entries) != 0 {
+		t.Errorf("after the end: %+v, %v", entries, err)
+	}
+}
+
+// TestCommitter_singleFailureFailsTheBatch: a write that runs without a savepoint and fails
+// takes its batch with it, since nothing shows what SQLite rolled back.
+func TestCommitter_singleFailureFailsTheBatch(t *testing.T) {
+	s := openSQLite(t)
+	batch := []*writeReq{
+		{fn: insert("a")},
+		{fn: insert("a"), single: true}, // duplicate key
+		{fn: insert("b")},
+	}
+	for _, r := range batch {
+		r.ctx, r.done = t.Context(), make(chan error, 1)
+	}
+	s.commit.commit(batch)
+	for i, r := range batch {
+		if err := <-r.done; !duplicate(err) {
+			t.Errorf("write %d: %v, want the batch's failure", i, err)
+		}
 	}
 	if got := keys(t, s); got != "" {
 		t.Errorf("rows %q, want none", got)

@@ -45,7 +45,7 @@ func (s *Store) StageEvent(ctx context.Context, e Event, failed func(error)) err
 		return err
 	}
 	fn := s.addEvent(&e)
-	return s.commit.stage(ctx, fn, func(err error) { failed(wrap("add event "+e.Kind+" of volume "+e.VolumeID, err)) })
+	return s.commit.stage(ctx, fn, true, func(err error) { failed(wrap("add event "+e.Kind+" of volume "+e.VolumeID, err)) })
 }
 
 // Events lists a volume's events in the order they were added.

@@ -242,7 +242,7 @@ func (s *Store) write(ctx context.Context, op string, fn func(*tx) error) error 
 
 func (s *Store) writeOnce(ctx context.Context, fn func(*tx) error) error {
 	if s.commit != nil {
-		return s.commit.do(ctx, fn)
+		return s.commit.do(ctx, fn, false)
 	}
 	return s.run(ctx, s.w, nil, nil, fn)
 }
