@@ -192,16 +192,50 @@ func TestEndToEnd_fileDriverFailures(t *testing.T) {
 		if v, _ := volumes.Get(ctx, c, extra.ID).Extract(); v.Status != "error_deleting" || !exists("volumes/"+extra.ID) {
 			t.Errorf("volume %s, file there: %v; want error_deleting, the file kept", v.Status, exists("volumes/"+extra.ID))
 		}
+		// An admin's force delete meets the same failure.
+		kiln("volume", "delete", "-force", extra.ID)
+		if v, _ := volumes.Get(ctx, c, extra.ID).Extract(); v.Status != "error_deleting" || !exists("volumes/"+extra.ID) {
+			t.Errorf("forced: volume %s, file there: %v; want error_deleting, the file kept", v.Status, exists("volumes/"+extra.ID))
+		}
 		if got := usage(); got != [3]int{before[0] + 1, before[1] + 1, before[2]} {
 			t.Errorf("usage %v after the failed deletes, want %v plus the new volume", got, before)
 		}
 		immutable(t, filepath.Join(pool, "volumes"), false)
+
+		// A cascade whose snapshot cannot be deleted: the volume and its snapshots end
+		// error_deleting, nothing given back, nothing removed.
+		parent := mustVolume(t, c, volumes.CreateOpts{Size: 1})
+		child := mustSnapshot(t, c, snapshots.CreateOpts{VolumeID: parent.ID})
+		before = usage()
+		immutable(t, filepath.Join(pool, "snapshots"), true)
+		kiln("snapshot", "force-delete", snap.ID)
+		if s, _ := snapshots.Get(ctx, c, snap.ID).Extract(); s.Status != "error_deleting" {
+			t.Errorf("forced: snapshot %s, want error_deleting", s.Status)
+		}
+		kiln("volume", "delete", "-cascade", parent.ID)
+		if v, _ := volumes.Get(ctx, c, parent.ID).Extract(); v.Status != "error_deleting" || !exists("volumes/"+parent.ID) {
+			t.Errorf("cascade: volume %s, file there: %v; want error_deleting, the file kept", v.Status, exists("volumes/"+parent.ID))
+		}
+		if s, _ := snapshots.Get(ctx, c, child.ID).Extract(); s.Status != "error_deleting" || !exists("snapshots/"+child.ID) {
+			t.Errorf("cascade: snapshot %s, file there: %v; want error_deleting, the file kept", s.Status, exists("snapshots/"+child.ID))
+		}
+		if got := usage(); got != before {
+			t.Errorf("usage %v after the failed cascade, want %v", got, before)
+		}
+		immutable(t, filepath.Join(pool, "snapshots"), false)
 	})
 
 	t.Run("books", func(t *testing.T) {
 		noneTransient(t, c)
-		// Lift everything and clean up as an admin would.
-		kiln("snapshot", "force-delete", snap.ID)
+		// Lift everything and clean up as an admin would: snapshots first.
+		sp, err := snapshots.ListDetail(c, snapshots.ListOpts{}).AllPages(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		snaps, _ := snapshots.ExtractSnapshots(sp)
+		for _, s := range snaps {
+			kiln("snapshot", "force-delete", s.ID)
+		}
 		pages, err := volumes.List(c, volumes.ListOpts{}).AllPages(ctx)
 		if err != nil {
 			t.Fatal(err)
