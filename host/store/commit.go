@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -32,6 +33,10 @@ type committer struct {
 	closed  bool
 	quit    chan struct{}
 	stopped chan struct{}
+	// wal, when set, is the write-ahead log the committer makes durable itself: the writer
+	// commits without an fsync (synchronous=NORMAL) and the syncer fsyncs the log, once for
+	// every batch committed meanwhile, before the batch's writers hear of it (see walSyncer).
+	wal *walSyncer
 }
 
 // writeReq is one write waiting for the committer: done receives its outcome, or for a staged
@@ -73,9 +78,12 @@ const maxBatch = 64
 // errClosed is the error of a write after Close.
 var errClosed = errors.New("the store is closed")
 
-func newCommitter(s *Store) *committer {
+func newCommitter(s *Store, walPath string) *committer {
 	c := &committer{s: s, reqs: make(chan *writeReq, maxBatch), quit: make(chan struct{}),
 		stopped: make(chan struct{})}
+	if walPath != "" {
+		c.wal = newWALSyncer(c, walPath)
+	}
 	go c.loop()
 	return c
 }
@@ -133,6 +141,9 @@ func (c *committer) close() {
 
 func (c *committer) loop() {
 	defer close(c.stopped)
+	if c.wal != nil {
+		defer c.wal.stop()
+	}
 	batch := make([]*writeReq, 0, maxBatch)
 	for {
 		batch = batch[:0]
@@ -174,11 +185,11 @@ func (c *committer) brokenErr() error {
 func (c *committer) commit(batch []*writeReq) {
 	errs := make([]error, len(batch))
 	err := c.brokenErr()
+	committed := false
 	if err == nil {
-		err = c.run(batch, errs)
+		committed, err = c.run(batch, errs)
 		if err != nil && answeredSuccess(batch, errs) {
-			broken := fmt.Errorf("the store stopped writing: a commit failed after writes of its batch were answered: %w", err)
-			c.broken.Store(&broken)
+			c.breakDown(fmt.Errorf("a commit failed after writes of its batch were answered: %w", err))
 		}
 	}
 	if err != nil {
@@ -186,6 +197,21 @@ func (c *committer) commit(batch []*writeReq) {
 			errs[i] = errors.Join(errs[i], err)
 		}
 	}
+	if committed && c.wal != nil {
+		c.wal.after(slices.Clone(batch), errs) // the loop reuses batch's array
+		return
+	}
+	deliver(batch, errs)
+}
+
+// breakDown stops the store from writing, for good, because of err.
+func (c *committer) breakDown(err error) {
+	broken := fmt.Errorf("the store stopped writing: %w", err)
+	c.broken.CompareAndSwap(nil, &broken)
+}
+
+// deliver tells each write of batch its outcome, unless it was answered early.
+func deliver(batch []*writeReq, errs []error) {
 	for i, r := range batch {
 		switch {
 		case r.answered:
@@ -207,13 +233,13 @@ func answeredSuccess(batch []*writeReq, errs []error) bool {
 	return false
 }
 
-// run runs the batch, recording each write's own failure in errs. A non-nil return failed the
-// whole transaction: nothing of the batch is written.
-func (c *committer) run(batch []*writeReq, errs []error) error {
+// run runs the batch, recording each write's own failure in errs, and reports whether it
+// committed. A non-nil error failed the whole transaction: nothing of the batch is written.
+func (c *committer) run(batch []*writeReq, errs []error) (bool, error) {
 	ctx := context.Background()
 	sqlTx, err := c.s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return false, err
 	}
 	t := &tx{tx: sqlTx, d: c.s.d, ctx: ctx, stmts: c.s.wstmts}
 	alone := len(batch) == 1
@@ -227,10 +253,10 @@ func (c *committer) run(batch []*writeReq, errs []error) error {
 			errs[i] = call(r.fn, t)
 		} else if r.single {
 			if errs[i] = call(r.fn, t); errs[i] != nil {
-				return errors.Join(fmt.Errorf("a write of the batch failed: %w", errs[i]), ignoreDone(sqlTx.Rollback()))
+				return false, errors.Join(fmt.Errorf("a write of the batch failed: %w", errs[i]), ignoreDone(sqlTx.Rollback()))
 			}
 		} else if err := t.savepoint(func() error { errs[i] = call(r.fn, t); return errs[i] }); err != nil {
-			return errors.Join(err, ignoreDone(sqlTx.Rollback()))
+			return false, errors.Join(err, ignoreDone(sqlTx.Rollback()))
 		}
 		if errs[i] == nil {
 			ok++
@@ -241,9 +267,12 @@ func (c *committer) run(batch []*writeReq, errs []error) error {
 		}
 	}
 	if ok == 0 {
-		return ignoreDone(sqlTx.Rollback())
+		return false, ignoreDone(sqlTx.Rollback())
 	}
-	return sqlTx.Commit()
+	if err := sqlTx.Commit(); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // savepoint runs fn inside a savepoint and rolls back to it when fn fails. Its own error means

@@ -244,3 +244,22 @@ func TestCommitter_singleFailureFailsTheBatch(t *testing.T) {
 		t.Errorf("rows %q, want none", got)
 	}
 }
+
+// TestWALSyncer_failedFsyncStops: when the fsync of the WAL fails, the writes of the batches it
+// covered hear that their commit may not be durable, and the store writes nothing more.
+func TestWALSyncer_failedFsyncStops(t *testing.T) {
+	s := openSQLite(t)
+	if s.commit.wal == nil {
+		t.Fatal("a default SQLite store does not sync its WAL itself")
+	}
+	if err := s.write(t.Context(), "first", insert("a")); err != nil {
+		t.Fatal(err)
+	}
+	s.commit.wal.f.Close() // the next fsync fails
+	if err := s.write(t.Context(), "second", insert("b")); err == nil || !strings.Contains(err.Error(), "may not be durable") {
+		t.Errorf("write whose fsync failed: %v", err)
+	}
+	if err := s.write(t.Context(), "third", insert("c")); err == nil || !strings.Contains(err.Error(), "stopped writing") {
+		t.Errorf("write after a failed fsync: %v", err)
+	}
+}

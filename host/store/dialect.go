@@ -102,6 +102,9 @@ type source struct {
 	// write and read are the data sources of the writer and reader pools; for PostgreSQL both
 	// are the DSN and one pool serves both.
 	write, read string
+	// wal is the SQLite write-ahead log that the store fsyncs itself (synchronous=full, the
+	// default: see walSyncer); empty when SQLite's own setting applies.
+	wal string
 }
 
 // sqliteSync are the accepted values of the synchronous parameter.
@@ -139,8 +142,14 @@ func parseDSN(dsn string) (source, error) {
 	// instead of failing; journal_size_limit bounds the WAL after checkpoints.
 	// _txlock=immediate makes every transaction BEGIN IMMEDIATE: it takes the write lock first,
 	// so it never fails half-way when upgrading a read lock. Readers set query_only.
+	// FULL is kept by the store itself: SQLite commits with NORMAL and the store fsyncs the
+	// WAL before it reports a write done (walSyncer).
+	wal := ""
+	if sync == "FULL" {
+		sync, wal = "NORMAL", path+"-wal"
+	}
 	return source{d: sqliteDialect,
 		write: path + "?_busy_timeout=10000&_journal_mode=WAL&_foreign_keys=1&_synchronous=" +
 			sync + "&_pragma=journal_size_limit(67108864)&_txlock=immediate",
-		read: path + "?_busy_timeout=10000&_foreign_keys=1&_query_only=1"}, nil
+		read: path + "?_busy_timeout=10000&_foreign_keys=1&_query_only=1", wal: wal}, nil
 }

@@ -18,7 +18,9 @@ func TestParseDSN(t *testing.T) {
 		{dsn: "sqlite://kiln.db", dialect: "sqlite", write: "kiln.db?"},
 		{dsn: "/tmp/k.db", dialect: "sqlite", write: "/tmp/k.db?"},
 		{dsn: "sqlite:///tmp/k.db?synchronous=normal", dialect: "sqlite", write: "_synchronous=NORMAL"},
-		{dsn: "/tmp/k.db", dialect: "sqlite", write: "_synchronous=FULL"},
+		// full (the default): SQLite commits with NORMAL and the store fsyncs the WAL itself.
+		{dsn: "/tmp/k.db", dialect: "sqlite", write: "_synchronous=NORMAL"},
+		{dsn: "/tmp/k.db?synchronous=extra", dialect: "sqlite", write: "_synchronous=EXTRA"},
 		{dsn: "/tmp/k.db", dialect: "sqlite", write: "_txlock=immediate"},
 		{dsn: "/tmp/k.db?synchronous=fast", wantErr: "unknown parameter synchronous=fast"},
 		{dsn: "/tmp/k.db?cache=shared", wantErr: "unknown parameter cache=shared"},
@@ -36,6 +38,10 @@ func TestParseDSN(t *testing.T) {
 		}
 		if err != nil || src.d.name != tt.dialect || !strings.Contains(src.write, tt.write) {
 			t.Errorf("parseDSN(%q) = %s %q, %v; want %s containing %q", tt.dsn, src.d.name, src.write, err, tt.dialect, tt.write)
+		}
+		full := tt.dialect == "sqlite" && !strings.Contains(tt.dsn, "synchronous")
+		if (src.wal != "") != full || full && src.wal != strings.TrimPrefix(tt.dsn, "sqlite://")+"-wal" {
+			t.Errorf("parseDSN(%q): WAL synced by the store %q, want it only for full", tt.dsn, src.wal)
 		}
 		if tt.dialect == "sqlite" && !strings.Contains(src.read, "_query_only=1") {
 			t.Errorf("parseDSN(%q): reader %q is not query_only", tt.dsn, src.read)

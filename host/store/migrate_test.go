@@ -12,7 +12,7 @@ func TestMigrate(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db storetest.DB) {
 		s := db.Open(t)
 		v, err := s.SchemaVersion(t.Context())
-		if err != nil || v != 2 {
+		if err != nil || v != 3 {
 			t.Fatalf("SchemaVersion = %d, %v", v, err)
 		}
 		if s.Dialect() != db.Name {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/kilnstorage/kiln/host/volume"
@@ -31,6 +32,8 @@ type Store struct {
 	opts   options
 	// reports caches the pools' decoded capability reports.
 	reports *reportCache
+	// typeNames caches volume type names by ID (VolumeTypeName).
+	typeNames sync.Map
 }
 
 // Option configures Open.
@@ -122,7 +125,7 @@ func (s *Store) connect(src source) error {
 	r.SetMaxIdleConns(n)
 	s.w, s.r = w, r
 	s.wstmts, s.rstmts = newStmtCache(w), newStmtCache(r)
-	s.commit = newCommitter(s)
+	s.commit = newCommitter(s, src.wal)
 	return nil
 }
 

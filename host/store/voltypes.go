@@ -99,7 +99,13 @@ func (s *Store) oneType(ctx context.Context, col, v string) (VolumeType, error) 
 }
 
 // VolumeTypeName returns the name of the type id, deleted or not: what a volume's view shows.
+// Names are cached for typeNameTTL: every volume view asks, and a type's name changes only
+// while no volume has the type (UpdateVolumeType), which this process forgets at once and
+// another host's store within the TTL.
 func (s *Store) VolumeTypeName(ctx context.Context, id string) (string, error) {
+	if c, ok := s.typeNames.Load(id); ok && time.Since(c.(cachedName).at) < typeNameTTL {
+		return c.(cachedName).name, nil
+	}
 	var name string
 	if err := s.queryRow(ctx, "SELECT name FROM volume_types WHERE id = ?", id).Scan(&name); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
@@ -107,7 +113,16 @@ func (s *Store) VolumeTypeName(ctx context.Context, id string) (string, error) {
 		}
 		return "", fmt.Errorf("volume type %s: %w", id, err)
 	}
+	s.typeNames.Store(id, cachedName{name: name, at: time.Now()})
 	return name, nil
+}
+
+// typeNameTTL bounds how long a volume type's name is cached.
+const typeNameTTL = 10 * time.Second
+
+type cachedName struct {
+	name string
+	at   time.Time
 }
 
 // VolumeTypes lists the live volume types by name.
@@ -169,6 +184,7 @@ func (s *Store) loadSpecs(ctx context.Context, vts []VolumeType, index map[strin
 // refused while the type has live volumes, snapshots or reservations (the per-type quota
 // resources are named after it); its limits move to the new name.
 func (s *Store) UpdateVolumeType(ctx context.Context, vt VolumeType) error {
+	defer s.typeNames.Delete(vt.ID)
 	return s.write(ctx, "update volume type "+vt.ID, func(t *tx) error {
 		var old string
 		err := t.queryRow("SELECT name FROM volume_types WHERE id = ? AND deleted_at IS NULL"+t.d.forUpdate, vt.ID).Scan(&old)

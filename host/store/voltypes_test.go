@@ -127,3 +127,26 @@ func TestServicesAndEvents(t *testing.T) {
 		}
 	})
 }
+
+// TestVolumeTypeName: the name a volume's view shows, cached, and forgotten on a rename.
+func TestVolumeTypeName(t *testing.T) {
+	s := storetest.Open(t)
+	ctx := t.Context()
+	vt, err := s.CreateVolumeType(ctx, store.VolumeType{Name: "silver", IsPublic: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if name, err := s.VolumeTypeName(ctx, vt.ID); err != nil || name != "silver" {
+		t.Fatalf("VolumeTypeName = %q, %v", name, err)
+	}
+	vt.Name = "bronze"
+	if err := s.UpdateVolumeType(ctx, vt); err != nil {
+		t.Fatal(err)
+	}
+	if name, err := s.VolumeTypeName(ctx, vt.ID); err != nil || name != "bronze" {
+		t.Errorf("after the rename: %q, %v", name, err)
+	}
+	if _, err := s.VolumeTypeName(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("unknown type: %v", err)
+	}
+}
