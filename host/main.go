@@ -28,7 +28,8 @@ const usage = `usage:
   kiln snapshot reset-status ID STATUS | snapshot force-delete ID
   kiln type list | type create NAME [KEY=VALUE ...]
   kiln pool list | service list | quota show [PROJECT]
-  kiln quota check -config FILE [-fix]   recount usage from the agent's database; exit 1 on a difference
+  kiln quota check -config FILE | -dev [-data-dir DIR] [-fix]
+                                         recount usage from the agent's database; exit 1 on a difference
 client flags: -endpoint URL ($KILN_ENDPOINT), -token T ($KILN_TOKEN, noauth: user:project),
               -project P ($KILN_PROJECT), -format table|json`
 

@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 
 	"github.com/kilnstorage/kiln/host/store"
 )
@@ -23,15 +25,17 @@ func quotaCheckCommand(ctx context.Context, args []string, stdout, stderr io.Wri
 	fs := flag.NewFlagSet("quota check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("config", "", "the agent's configuration `file` (HCL): its database is checked")
+	dev := fs.Bool("dev", false, "check the database of `kiln agent -dev`")
+	dataDir := fs.String("data-dir", filepath.Join(os.TempDir(), "kiln-dev"), "data `directory`, with -dev")
 	fix := fs.Bool("fix", false, "set each usage to its count (cinder-manage quota sync)")
 	format := fs.String("format", "table", "output: table or json")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *path == "" || fs.NArg() > 0 {
-		return fmt.Errorf("usage: kiln quota check -config FILE [-fix] [-format table|json]")
+	if fs.NArg() > 0 || *path == "" && !*dev {
+		return fmt.Errorf("usage: kiln quota check -config FILE | -dev [-data-dir DIR] [-fix] [-format table|json]")
 	}
-	cfg, err := LoadConfig(*path)
+	cfg, err := loadAgentConfig(*path, *dev, "", *dataDir)
 	if err != nil {
 		return err
 	}
