@@ -2,12 +2,16 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // committer is SQLite's group commit. SQLite has one writer at a time and a durable commit
@@ -33,7 +37,7 @@ type committer struct {
 	closed  bool
 	quit    chan struct{}
 	stopped chan struct{}
-	// wal, when set, is the write-ahead log the committer makes durable itself: the writer
+	// wal, when set, makes the database's write-ahead log durable itself: the writer
 	// commits without an fsync (synchronous=NORMAL) and the syncer fsyncs the log, once for
 	// every batch committed meanwhile, before the batch's writers hear of it (see walSyncer).
 	wal *walSyncer
@@ -78,11 +82,11 @@ const maxBatch = 64
 // errClosed is the error of a write after Close.
 var errClosed = errors.New("the store is closed")
 
-func newCommitter(s *Store, walPath string) *committer {
+func newCommitter(s *Store, db string) *committer {
 	c := &committer{s: s, reqs: make(chan *writeReq, maxBatch), quit: make(chan struct{}),
 		stopped: make(chan struct{})}
-	if walPath != "" {
-		c.wal = newWALSyncer(c, walPath)
+	if db != "" {
+		c.wal = newWALSyncer(c, db)
 	}
 	go c.loop()
 	return c
@@ -129,12 +133,10 @@ func (c *committer) queue(r *writeReq) error {
 // close stops the committer after the writes already queued.
 func (c *committer) close() {
 	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		return
+	if !c.closed {
+		c.closed = true
+		close(c.quit)
 	}
-	c.closed = true
-	close(c.quit)
 	c.mu.Unlock()
 	<-c.stopped
 }
@@ -188,20 +190,47 @@ func (c *committer) commit(batch []*writeReq) {
 	committed := false
 	if err == nil {
 		committed, err = c.run(batch, errs)
-		if err != nil && answeredSuccess(batch, errs) {
-			c.breakDown(fmt.Errorf("a commit failed after writes of its batch were answered: %w", err))
+		if err != nil && promised(batch, errs) {
+			c.breakDown(fmt.Errorf("a batch failed after its writers were told their writes would be made: %w", err))
+		} else if i := stagedFailure(batch, errs); i >= 0 {
+			c.breakDown(fmt.Errorf("a staged write failed, and writes queued after it may commit: %w", errs[i]))
 		}
 	}
 	if err != nil {
 		for i := range errs {
-			errs[i] = errors.Join(errs[i], err)
+			// The batch's failure, not each write's own: %v, so that no write's error
+			// matches what another one did.
+			errs[i] = errors.Join(errs[i], fmt.Errorf("%v", err))
 		}
 	}
-	if committed && c.wal != nil {
-		c.wal.after(slices.Clone(batch), errs) // the loop reuses batch's array
+	if c.wal != nil {
+		// Every outcome, committed or not, goes after the fsync of the batches before it: a
+		// refusal may rest on a write that is committed but not yet durable.
+		c.wal.after(slices.Clone(batch), errs, committed) // the loop reuses batch's array
 		return
 	}
 	deliver(batch, errs)
+}
+
+// stagedFailure returns the index of a staged write of batch that failed, or -1.
+func stagedFailure(batch []*writeReq, errs []error) int {
+	for i, r := range batch {
+		if r.done == nil && errs[i] != nil {
+			return i
+		}
+	}
+	return -1
+}
+
+// promised reports whether a write of batch was answered early as written, or was staged: its
+// caller went on as if it would be made, so losing it means no write may follow.
+func promised(batch []*writeReq, errs []error) bool {
+	for i, r := range batch {
+		if r.answered && errs[i] == nil || r.done == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // breakDown stops the store from writing, for good, because of err.
@@ -223,21 +252,11 @@ func deliver(batch []*writeReq, errs []error) {
 	}
 }
 
-// answeredSuccess reports whether a write of batch was answered early as written.
-func answeredSuccess(batch []*writeReq, errs []error) bool {
-	for i, r := range batch {
-		if r.answered && errs[i] == nil {
-			return true
-		}
-	}
-	return false
-}
-
 // run runs the batch, recording each write's own failure in errs, and reports whether it
 // committed. A non-nil error failed the whole transaction: nothing of the batch is written.
 func (c *committer) run(batch []*writeReq, errs []error) (bool, error) {
 	ctx := context.Background()
-	sqlTx, err := c.s.w.BeginTx(ctx, nil)
+	sqlTx, err := c.begin(ctx)
 	if err != nil {
 		return false, err
 	}
@@ -252,7 +271,7 @@ func (c *committer) run(batch []*writeReq, errs []error) (bool, error) {
 		if alone {
 			errs[i] = call(r.fn, t)
 		} else if r.single {
-			if errs[i] = call(r.fn, t); errs[i] != nil {
+			if errs[i] = call(r.fn, t); errs[i] != nil && !statementOnly(errs[i]) {
 				return false, errors.Join(fmt.Errorf("a write of the batch failed: %w", errs[i]), ignoreDone(sqlTx.Rollback()))
 			}
 		} else if err := t.savepoint(func() error { errs[i] = call(r.fn, t); return errs[i] }); err != nil {
@@ -273,6 +292,37 @@ func (c *committer) run(batch []*writeReq, errs []error) (bool, error) {
 		return false, err
 	}
 	return true, nil
+}
+
+// begin starts the batch's transaction. BEGIN IMMEDIATE fails only when another process holds
+// the database's write lock past busy_timeout; it is tried a few times, since the writes of a
+// batch that fails to begin are lost to callers that went on (staged ones).
+func (c *committer) begin(ctx context.Context) (*sql.Tx, error) {
+	var err error
+	for range 3 {
+		var t *sql.Tx
+		if t, err = c.s.w.BeginTx(ctx, nil); err == nil {
+			return t, nil
+		}
+	}
+	return nil, err
+}
+
+// statementOnly reports whether SQLite undid only the failed statement, leaving the
+// transaction as it was: a constraint, a mismatch, a range or a misuse error. Others — a full
+// disk, I/O, busy, out of memory, an interrupt, corruption — may have rolled back the whole
+// transaction, and so does a panic, for all that can be known.
+func statementOnly(err error) bool {
+	var e *sqlite.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	switch e.Code() & 0xff {
+	case sqlite3.SQLITE_CONSTRAINT, sqlite3.SQLITE_MISMATCH, sqlite3.SQLITE_RANGE, sqlite3.SQLITE_TOOBIG,
+		sqlite3.SQLITE_ERROR:
+		return true
+	}
+	return false
 }
 
 // savepoint runs fn inside a savepoint and rolls back to it when fn fails. Its own error means

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -222,26 +223,41 @@ func TestJournal_coalesces(t *testing.T) {
 	}
 }
 
-// TestCommitter_singleFailureFailsTheBatch: a write that runs without a savepoint and fails
-// takes its batch with it, since nothing shows what SQLite rolled back.
-func TestCommitter_singleFailureFailsTheBatch(t *testing.T) {
+// TestCommitter_singleWriteFailures: a write that runs without a savepoint fails alone when
+// SQLite undid just its statement (a constraint), and takes its batch with it otherwise (here a
+// panic, after which nothing shows what the transaction holds); the others then fail with the
+// batch's failure, not with an error of the write that caused it.
+func TestCommitter_singleWriteFailures(t *testing.T) {
 	s := openSQLite(t)
-	batch := []*writeReq{
-		{fn: insert("a")},
-		{fn: insert("a"), single: true}, // duplicate key
-		{fn: insert("b")},
+	run := func(batch []*writeReq) []error {
+		for _, r := range batch {
+			r.ctx, r.done = t.Context(), make(chan error, 1)
+		}
+		s.commit.commit(batch)
+		var errs []error
+		for _, r := range batch {
+			errs = append(errs, <-r.done)
+		}
+		return errs
 	}
-	for _, r := range batch {
-		r.ctx, r.done = t.Context(), make(chan error, 1)
+	errs := run([]*writeReq{{fn: insert("a")}, {fn: insert("a"), single: true}, {fn: insert("b")}})
+	if errs[0] != nil || !duplicate(errs[1]) || errs[2] != nil {
+		t.Errorf("a duplicate key in a single write: %v", errs)
 	}
-	s.commit.commit(batch)
-	for i, r := range batch {
-		if err := <-r.done; !duplicate(err) {
-			t.Errorf("write %d: %v, want the batch's failure", i, err)
+	bug := func(*tx) error { panic("bug") }
+	errs = run([]*writeReq{{fn: insert("c")}, {fn: bug, single: true}, {fn: insert("d")}})
+	for i, err := range errs {
+		if err == nil || !strings.Contains(err.Error(), "panic in a write: bug") {
+			t.Errorf("write %d of a batch with a panicking single write: %v", i, err)
 		}
 	}
-	if got := keys(t, s); got != "" {
-		t.Errorf("rows %q, want none", got)
+	retry := func(*tx) error { return errRetry }
+	errs = run([]*writeReq{{fn: insert("y")}, {fn: retry, single: true}})
+	if !errors.Is(errs[1], errRetry) || errs[0] == nil || errors.Is(errs[0], errRetry) {
+		t.Errorf("the cause %v; the bystander %v, which must fail without matching the cause", errs[1], errs[0])
+	}
+	if got := keys(t, s); got != "a,b" {
+		t.Errorf("rows %q, want a,b", got)
 	}
 }
 
@@ -255,11 +271,76 @@ func TestWALSyncer_failedFsyncStops(t *testing.T) {
 	if err := s.write(t.Context(), "first", insert("a")); err != nil {
 		t.Fatal(err)
 	}
-	s.commit.wal.f.Close() // the next fsync fails
+	if err := os.Remove(s.commit.wal.path + "-wal"); err != nil { // the next fsync fails
+		t.Fatal(err)
+	}
 	if err := s.write(t.Context(), "second", insert("b")); err == nil || !strings.Contains(err.Error(), "may not be durable") {
 		t.Errorf("write whose fsync failed: %v", err)
 	}
 	if err := s.write(t.Context(), "third", insert("c")); err == nil || !strings.Contains(err.Error(), "stopped writing") {
 		t.Errorf("write after a failed fsync: %v", err)
+	}
+}
+
+// TestJournal_stagedFailure: a batch that fails with a flow's staged entry in it stops the
+// store (later writes of the flow may not commit ahead of the lost entry), the flow hears of
+// it, and its queue slot is not left behind for later entries to vanish into.
+func TestJournal_stagedFailure(t *testing.T) {
+	s := openSQLite(t)
+	j := s.Journal("")
+	ctx := t.Context()
+	release, held := make(chan struct{}), make(chan struct{})
+	if err := s.commit.stage(ctx, func(*tx) error { close(held); <-release; return nil }, true, nil); err != nil {
+		t.Fatal(err)
+	}
+	<-held
+	if err := s.commit.stage(ctx, func(*tx) error { panic("bug") }, true, func(error) {}); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Stage(ctx, flow.Entry{ID: "f", Flow: "x", Phase: flow.Executing, State: []byte("{}")}); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	err := j.Save(ctx, flow.Entry{ID: "f", Flow: "x", Task: 1, Phase: flow.Executing, State: []byte("{}")})
+	if err == nil {
+		t.Fatal("Save after the flow's staged entry was lost: nil")
+	}
+	j.mu.Lock()
+	_, queued := j.queued["f"]
+	j.mu.Unlock()
+	if queued {
+		t.Error("the lost entry's slot is still queued")
+	}
+	if err := s.write(ctx, "later", insert("z")); err == nil || !strings.Contains(err.Error(), "stopped writing") {
+		t.Errorf("a later write: %v, want the store stopped", err)
+	}
+}
+
+// TestWALSyncer_symlinkedDatabase: the log SQLite writes sits beside the file a symbolic link
+// resolves to, and that is the file the store fsyncs.
+func TestWALSyncer_symlinkedDatabase(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "data"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "kiln.db")
+	if err := os.Symlink(filepath.Join(dir, "data", "kiln.db"), link); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(t.Context(), link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.write(t.Context(), "create", func(t *tx) error { _, err := t.exec("CREATE TABLE t (k TEXT)"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	open, err := s.commit.wal.f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	real, err := os.Stat(filepath.Join(dir, "data", "kiln.db-wal"))
+	if err != nil || !os.SameFile(open, real) {
+		t.Errorf("the store fsyncs %v, not the WAL beside the link's target (%v)", open.Name(), err)
 	}
 }

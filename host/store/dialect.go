@@ -102,8 +102,8 @@ type source struct {
 	// write and read are the data sources of the writer and reader pools; for PostgreSQL both
 	// are the DSN and one pool serves both.
 	write, read string
-	// wal is the SQLite write-ahead log that the store fsyncs itself (synchronous=full, the
-	// default: see walSyncer); empty when SQLite's own setting applies.
+	// wal is the SQLite database whose write-ahead log the store fsyncs itself
+	// (synchronous=full, the default: see walSyncer); empty when SQLite's own setting applies.
 	wal string
 }
 
@@ -146,7 +146,7 @@ func parseDSN(dsn string) (source, error) {
 	// WAL before it reports a write done (walSyncer).
 	wal := ""
 	if sync == "FULL" {
-		sync, wal = "NORMAL", path+"-wal"
+		sync, wal = "NORMAL", path
 	}
 	return source{d: sqliteDialect,
 		write: path + "?_busy_timeout=10000&_journal_mode=WAL&_foreign_keys=1&_synchronous=" +

@@ -40,7 +40,7 @@ func TestParseDSN(t *testing.T) {
 			t.Errorf("parseDSN(%q) = %s %q, %v; want %s containing %q", tt.dsn, src.d.name, src.write, err, tt.dialect, tt.write)
 		}
 		full := tt.dialect == "sqlite" && !strings.Contains(tt.dsn, "synchronous")
-		if (src.wal != "") != full || full && src.wal != strings.TrimPrefix(tt.dsn, "sqlite://")+"-wal" {
+		if (src.wal != "") != full || full && src.wal != strings.TrimPrefix(tt.dsn, "sqlite://") {
 			t.Errorf("parseDSN(%q): WAL synced by the store %q, want it only for full", tt.dsn, src.wal)
 		}
 		if tt.dialect == "sqlite" && !strings.Contains(src.read, "_query_only=1") {

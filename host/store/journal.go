@@ -116,6 +116,12 @@ func (j *Journal) enqueue(id string, w journalWrite) error {
 		return j.save(w.entry)(t)
 	}
 	err := j.s.commit.stage(context.Background(), run, true, func(err error) {
+		// The write may have failed before it ran: the flow's next entry must queue anew.
+		j.mu.Lock()
+		if j.queued[id] == q {
+			delete(j.queued, id)
+		}
+		j.mu.Unlock()
 		j.failed.Store(id, fmt.Errorf("journal of flow %s (staged): %w", id, err))
 	})
 	if err != nil {

@@ -124,8 +124,30 @@ func (s *Store) connect(src source) error {
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 	s.w, s.r = w, r
+	if src.wal != "" {
+		if err := keepFull(w); err != nil {
+			// Not in WAL mode (a file system without shared memory): SQLite's own FULL.
+			src.wal = ""
+			if _, err := w.Exec("PRAGMA synchronous = FULL"); err != nil {
+				return errors.Join(err, w.Close(), r.Close())
+			}
+		}
+	}
 	s.wstmts, s.rstmts = newStmtCache(w), newStmtCache(r)
 	s.commit = newCommitter(s, src.wal)
+	return nil
+}
+
+// keepFull checks that the writer is in WAL mode, which the store's own fsync of the log
+// (walSyncer) needs.
+func keepFull(w *sql.DB) error {
+	var mode string
+	if err := w.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil {
+		return err
+	}
+	if mode != "wal" {
+		return fmt.Errorf("journal mode %s, not wal", mode)
+	}
 	return nil
 }
 

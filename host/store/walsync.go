@@ -3,8 +3,9 @@ package store
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
+	"path/filepath"
+	"slices"
 )
 
 // walSyncer makes SQLite's commits durable off the writer's path. With synchronous=FULL,
@@ -24,17 +25,20 @@ import (
 // stays consistent whatever happens. A failed fsync stops the store (committer.breakDown),
 // as PostgreSQL stops on one: the kernel may have dropped the pages it could not write.
 type walSyncer struct {
-	c       *committer
+	c *committer
+	// path is the database's; its log is beside the file it resolves to (walPath).
 	path    string
 	f       *os.File
 	batches chan syncedBatch
 	done    chan struct{}
 }
 
-// syncedBatch is a committed batch waiting for the fsync that makes it durable.
+// syncedBatch is a batch waiting to be answered: after the fsync that makes it durable when it
+// committed, and in any case after the batches before it.
 type syncedBatch struct {
-	batch []*writeReq
-	errs  []error
+	batch     []*writeReq
+	errs      []error
+	committed bool
 }
 
 func newWALSyncer(c *committer, path string) *walSyncer {
@@ -43,9 +47,9 @@ func newWALSyncer(c *committer, path string) *walSyncer {
 	return w
 }
 
-// after hands a committed batch to the syncer.
-func (w *walSyncer) after(batch []*writeReq, errs []error) {
-	w.batches <- syncedBatch{batch, errs}
+// after hands a batch to the syncer, which answers it in order.
+func (w *walSyncer) after(batch []*writeReq, errs []error, committed bool) {
+	w.batches <- syncedBatch{batch, errs, committed}
 }
 
 // stop ends the syncer once it has synced and delivered every batch handed to it.
@@ -74,12 +78,14 @@ func (w *walSyncer) loop() {
 				break more
 			}
 		}
-		err := w.sync()
-		if err != nil {
-			w.c.breakDown(fmt.Errorf("fsync of %s: %w", w.path, err))
+		var err error
+		if slices.ContainsFunc(pending, func(b syncedBatch) bool { return b.committed }) {
+			if err = w.sync(); err != nil {
+				w.c.breakDown(fmt.Errorf("fsync of the write-ahead log of %s: %w", w.path, err))
+			}
 		}
 		for _, p := range pending {
-			if err != nil {
+			if err != nil && p.committed {
 				for i := range p.errs {
 					p.errs[i] = errors.Join(p.errs[i], fmt.Errorf("the commit may not be durable: %w", err))
 				}
@@ -89,18 +95,39 @@ func (w *walSyncer) loop() {
 	}
 }
 
-// sync fsyncs the WAL, opening it on first use. The database's directory entry for the WAL
-// was synced by SQLite when it created the file.
+// sync fsyncs the WAL, opening it on first use, and again whenever the file at its path is
+// no longer the one open (SQLite recreated it). The path is resolved through symbolic links,
+// as SQLite resolves the database's. A commit in WAL mode always leaves a WAL, so a missing
+// one is an error, not a reason to skip the fsync. SQLite fsyncs the WAL's directory entry
+// when it creates the file.
 func (w *walSyncer) sync() error {
-	if w.f == nil {
-		f, err := os.Open(w.path)
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil // nothing in a log yet: the commits went to the database itself
+	path, err := walPath(w.path)
+	if err != nil {
+		return err
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if w.f != nil {
+		if open, err := w.f.Stat(); err != nil || !os.SameFile(open, fi) {
+			w.f.Close()
+			w.f = nil
 		}
-		if err != nil {
+	}
+	if w.f == nil {
+		if w.f, err = os.Open(path); err != nil {
 			return err
 		}
-		w.f = f
 	}
 	return w.f.Sync()
+}
+
+// walPath is the WAL of the database at db: beside the file db resolves to.
+func walPath(db string) (string, error) {
+	real, err := filepath.EvalSymlinks(db)
+	if err != nil {
+		return "", err
+	}
+	return real + "-wal", nil
 }
