@@ -69,7 +69,7 @@ func quotaCheckCommand(ctx context.Context, args []string, stdout, stderr io.Wri
 		}
 		return nil
 	case *fix:
-		fmt.Fprintln(stderr, "kiln: usage set to the counts; orphan reservations are left to flow recovery")
+		fmt.Fprintln(stderr, "kiln: usage set to the counts; orphan reservations rolled back")
 		return nil
 	}
 	return errDrift

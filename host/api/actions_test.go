@@ -69,7 +69,10 @@ func TestVolumeActions(t *testing.T) {
 		code int
 		msg  string
 	}{
-		{`{"os-reset_status": {"status": "deleting"}}`, 400, "expected one of: creating, available, error,"},
+		{`{"os-reset_status": {"status": "deleting"}}`, 400, "expected one of: available, error,"},
+		// Statuses a running flow owns: never set by hand.
+		{`{"os-reset_status": {"status": "creating"}}`, 400, "invalid volume status"},
+		{`{"os-reset_status": {"status": "extending"}}`, 400, "invalid volume status"},
 		{`{"os-reset_status": {"status": "error_deletingdetaching"}}`, 400, "Value: error_deletingdetaching"},
 		{`{"os-reset_status": {"status": "error_deleting"}}`, 400, "invalid volume status"},
 		{`{"os-reset_status": {"status": "detaching"}}`, 400, "invalid volume status"},
@@ -124,11 +127,20 @@ func TestVolumeActions(t *testing.T) {
 		{"root", `{"os-reset_status": {"status": "deleting"}}`, 400, "invalid snapshot status"},
 		{"root", `{"os-reset_status": {"status": "deleted"}}`, 400, "invalid snapshot status"},
 		{"root", `{"os-update_snapshot_status": {"status": "available"}}`, 400, "no such action"},
-		{"root", `{"os-reset_status": {"status": "error"}}`, 202, ""},
+		// A creating snapshot belongs to its flow.
+		{"root", `{"os-reset_status": {"status": "error"}}`, 400, "status is creating"},
+		{"root", `{"os-reset_status": {"status": "creating"}}`, 400, "invalid snapshot status"},
 	} {
 		if code, msg := snap(c.token, c.body); code != c.code || !strings.Contains(msg, c.msg) {
 			t.Errorf("%s %s: %d %q, want %d %q", c.token, c.body, code, msg, c.code, c.msg)
 		}
+	}
+	// Its flow ends; then an admin may reset it.
+	if _, err := st.TransitionSnapshot(t.Context(), store.AllProjects(), sn.ID, volume.SnapshotCreateDone, store.SnapshotChange{}); err != nil {
+		t.Fatal(err)
+	}
+	if code, msg := snap("root", `{"os-reset_status": {"status": "error"}}`); code != 202 {
+		t.Errorf("reset of an available snapshot: %d %q", code, msg)
 	}
 	if got, _ := st.Snapshot(t.Context(), store.AllProjects(), sn.ID); got.Status != volume.StatusError {
 		t.Errorf("snapshot after reset: %s", got.Status)

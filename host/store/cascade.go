@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/kilnstorage/kiln/host/volume"
@@ -37,6 +38,15 @@ func (s *Store) BeginCascadeDelete(ctx context.Context, sc Scope, id string, tr 
 				return &volume.TransitionError{Kind: volume.KindVolume, ID: v.ID, Transition: tr.Name(),
 					Current: v.Status, Expected: tr.From(), Reason: fmt.Sprintf("its snapshot %s is %s, %s",
 						sn.ID, sn.Status, volume.FormatExpected(volume.SnapshotDeleteBegin.From()))}
+			}
+			// The source lock: no snapshot goes while a volume is being made from it.
+			if err := t.checkNoDependents(volume.KindSnapshot, sn.ID, volume.SnapshotDeleteBegin, sn.Status); err != nil {
+				var te *volume.TransitionError
+				if errors.As(err, &te) {
+					return &volume.TransitionError{Kind: volume.KindVolume, ID: v.ID, Transition: tr.Name(),
+						Current: v.Status, Expected: tr.From(), Reason: fmt.Sprintf("its snapshot %s: %s", sn.ID, te.Reason)}
+				}
+				return err
 			}
 			from := sn.Status
 			sn.Status, sn.UpdatedAt = volume.StatusDeleting, t.now

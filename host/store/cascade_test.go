@@ -65,3 +65,33 @@ func TestBeginCascadeDelete(t *testing.T) {
 		}
 	})
 }
+
+// TestBeginCascadeDelete_sourceLock: no snapshot of the volume is deleted while a volume is
+// being created from it; the cascade is refused, naming the snapshot, and nothing moves.
+func TestBeginCascadeDelete_sourceLock(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db storetest.DB) {
+		s := db.Open(t)
+		ctx := t.Context()
+		p := store.ProjectScope("p")
+		src := addVolume(t, s, "p", 2)
+		place(t, s, src.ID, "b", "pool")
+		snap, err := s.CreateSnapshot(ctx, p, store.Snapshot{VolumeID: src.ID, UserID: "u"}, volume.SnapshotSource, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.TransitionSnapshot(ctx, p, snap.ID, volume.SnapshotCreateDone, store.SnapshotChange{}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CreateVolume(ctx, store.Volume{ProjectID: "p", UserID: "u", SizeBytes: 2 << 30, SnapshotID: snap.ID}, ""); err != nil {
+			t.Fatal(err)
+		}
+		var te *volume.TransitionError
+		_, _, err = s.BeginCascadeDelete(ctx, p, src.ID, volume.DeleteCascadeBegin)
+		if !errors.As(err, &te) || !strings.Contains(te.Reason, snap.ID) || !strings.Contains(te.Reason, "being created from it") {
+			t.Fatalf("cascade while a volume is made from its snapshot: %v", err)
+		}
+		if got, _ := s.Snapshot(ctx, p, snap.ID); got.Status != volume.StatusAvailable {
+			t.Errorf("snapshot after the refusal: %s", got.Status)
+		}
+	})
+}

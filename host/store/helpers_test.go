@@ -30,18 +30,37 @@ func setStatus(t testing.TB, s *store.Store, id string, st volume.Status) {
 			t.Fatalf("%s %s: %v", tr.Name(), id, err)
 		}
 	}
+	v, err := s.Volume(t.Context(), store.AllProjects(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Status == st {
+		return
+	}
+	if v.Status == volume.StatusCreating { // a create's status, which no reset may leave
+		move(volume.CreateFailed)
+	}
+	reset := func(to volume.Status) {
+		t.Helper()
+		tr, err := volume.ResetStatus(volume.KindVolume, to)
+		if err != nil {
+			t.Fatalf("setStatus: %v", err)
+		}
+		move(tr)
+	}
 	switch st {
+	case volume.StatusCreating:
+		t.Fatalf("setStatus: nothing leads back to creating")
 	case volume.StatusDeleting:
 		move(volume.ForceDelete)
 	case volume.StatusErrorDeleting:
 		move(volume.ForceDelete)
 		move(volume.DeleteFailed)
+	case volume.StatusExtending: // an extend's status, which no reset may set
+		reset(volume.StatusAvailable)
+		move(volume.ExtendBegin)
 	default:
-		tr, err := volume.ResetStatus(volume.KindVolume, st)
-		if err != nil {
-			t.Fatalf("setStatus: %v", err)
-		}
-		move(tr)
+		reset(st)
 	}
 }
 

@@ -22,14 +22,15 @@ type QuotaReport struct {
 	// Drifts lists every usage that differs from its count, by project and resource.
 	Drifts []QuotaDrift
 	// Orphans are reservations whose flow is in no journal: it ended or died without
-	// committing or rolling them back, or the caller keeps no journal. RollbackReservations
-	// gives them back; CheckQuotas never does.
+	// committing or rolling them back, or the caller keeps no journal. CheckQuotas with fix
+	// rolls them back (a flow journals itself before it reserves, so no live flow's
+	// reservation is ever an orphan).
 	Orphans []Reservation
 }
 
 // CheckQuotas recounts usage from the rows, in one transaction, and reports every difference
 // (Cinder's cinder-manage quota check). With fix, it also sets each usage to its count (quota
-// sync). Usage moves in the same transaction as the rows it counts, so a report is empty
+// sync) and rolls the orphan reservations back. Usage moves in the same transaction as the rows it counts, so a report is empty
 // unless something outside the store changed the database.
 func (s *Store) CheckQuotas(ctx context.Context, fix bool) (QuotaReport, error) {
 	var rep QuotaReport
@@ -51,7 +52,16 @@ func (s *Store) CheckQuotas(ctx context.Context, fix bool) (QuotaReport, error) 
 		if rep.Orphans, err = t.orphans(); err != nil || !fix {
 			return err
 		}
-		return t.fixUsage(rep.Drifts)
+		if err := t.fixUsage(rep.Drifts); err != nil {
+			return err
+		}
+		// No flow will ever commit or roll back an orphan: recovery knows only the journal.
+		for _, o := range rep.Orphans {
+			if err := s.rollback(t, "flow_id = ?", o.FlowID); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	return rep, err
 }

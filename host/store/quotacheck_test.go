@@ -73,5 +73,14 @@ func TestCheckQuotasFindsAndFixesDrift(t *testing.T) {
 			t.Fatal(err)
 		}
 		checkClean(t, s)
+		// The fix rolled the orphan back; the journaled flow's reservation stays.
+		rep, err = s.CheckQuotas(ctx, false)
+		if err != nil || len(rep.Orphans) != 0 || len(rep.Drifts) != 0 {
+			t.Errorf("after the fix: %+v, %v", rep, err)
+		}
+		u, err := s.QuotaUsage(ctx, "p")
+		if err != nil || u[store.Volumes].Reserved != 0 || u[store.Snapshots].Reserved != 1 {
+			t.Errorf("reserved after the fix: %+v, %v", u, err)
+		}
 	})
 }

@@ -29,7 +29,7 @@ func TestCreateSnapshot(t *testing.T) {
 		if !errors.As(err, &te) || te.Reason != "it is on no backend" {
 			t.Fatalf("snapshot of a volume on no backend: %v", err)
 		}
-		setStatus(t, s, v.ID, volume.StatusCreating)
+		v = addVolume(t, s, "p", 2)
 		place(t, s, v.ID, "b", "pool")
 		if _, err := s.CreateSnapshot(ctx, store.ProjectScope("q"), store.Snapshot{VolumeID: v.ID, UserID: "u"}, volume.SnapshotSource, ""); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("snapshot of another project's volume: %v", err)

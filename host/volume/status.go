@@ -231,14 +231,25 @@ func (t Transition) Check(id string, current Status) error {
 }
 
 // ResetStatus returns the admin's os-reset_status transition of a kind-k row to to: from any
-// live status. For volumes, to must be in Statuses and not deleting, error_deleting or detaching
-// (what Cinder meant to forbid; a missing comma made it forbid only deleting), and not in-use,
-// which needs attachments that Kiln does not have. For snapshots, to must be in Statuses and not
-// deleting (Cinder accepts any SnapshotStatus, including deleted, which would leave a live row
-// marked deleted).
+// live status but the ones a running flow owns (creating, deleting and, for volumes,
+// extending), to none of those either. For volumes, to must also not be error_deleting or
+// detaching (what Cinder meant to forbid; a missing comma made it forbid only deleting), nor
+// in-use, which needs attachments that Kiln does not have. For snapshots (Cinder accepts any
+// SnapshotStatus, including deleted, which would leave a live row marked deleted) the same
+// owned statuses are refused. Cinder allows resets into and out of creating and extending; in
+// Kiln a flow always ends them, and a reset racing it would leave the row and the backend
+// apart (an extend undone under a grown volume, a create redone empty by the next sweep).
 func ResetStatus(k Kind, to Status) (Transition, error) {
 	valid := Statuses(k)
-	forbidden := []Status{StatusDeleting}
+	// Statuses a running flow owns: a flow moves a row into them and always out again, so
+	// an admin may neither put a row there (no flow would ever take it out: a volume reset to
+	// creating would even be created anew, empty, by the next start's sweep) nor take it out
+	// from under the flow (which would then act on a row that says otherwise).
+	owned := []Status{StatusCreating, StatusDeleting}
+	if k == KindVolume {
+		owned = append(owned, StatusExtending)
+	}
+	forbidden := append(slices.Clone(owned), StatusDeleting)
 	if k == KindVolume {
 		forbidden = append(forbidden, StatusErrorDeleting, StatusDetaching, StatusInUse)
 	}
@@ -246,7 +257,7 @@ func ResetStatus(k Kind, to Status) (Transition, error) {
 		return Transition{}, fmt.Errorf("invalid %s status %q for reset: %s", k, to,
 			FormatExpected(statusesExcept(k, forbidden...)))
 	}
-	return Transition{name: "reset-status", kind: k, from: valid, to: to}, nil
+	return Transition{name: "reset-status", kind: k, from: statusesExcept(k, owned...), to: to}, nil
 }
 
 // ParseStatus returns s as a status of kind k, or an error naming the valid ones.

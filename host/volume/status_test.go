@@ -113,7 +113,8 @@ func TestResetStatus(t *testing.T) {
 	}{
 		{KindVolume, StatusAvailable, true},
 		{KindVolume, StatusError, true},
-		{KindVolume, StatusCreating, true},
+		{KindVolume, StatusCreating, false}, // owned by a flow
+		{KindVolume, StatusExtending, false},
 		{KindVolume, StatusMaintenance, true},
 		{KindVolume, StatusErrorExtending, true},
 		{KindVolume, StatusDeleting, false},
@@ -127,6 +128,7 @@ func TestResetStatus(t *testing.T) {
 		{KindSnapshot, StatusErrorDeleting, true},
 		{KindSnapshot, StatusUpdating, true},
 		{KindSnapshot, StatusDeleting, false},
+		{KindSnapshot, StatusCreating, false},
 		{KindSnapshot, StatusDeleted, false},
 		{KindSnapshot, StatusInUse, false},
 	}
@@ -142,9 +144,10 @@ func TestResetStatus(t *testing.T) {
 			if tr.To() != tt.to || tr.Kind() != tt.kind || tr.Name() != "reset-status" {
 				t.Fatalf("got %s %s → %s", tr.Kind(), tr.Name(), tr.To())
 			}
+			owned := map[Status]bool{StatusCreating: true, StatusDeleting: true, StatusExtending: tt.kind == KindVolume}
 			for _, s := range Statuses(tt.kind) {
-				if err := tr.Check("x", s); err != nil {
-					t.Errorf("reset from %s refused: %v", s, err)
+				if err := tr.Check("x", s); (err == nil) == owned[s] {
+					t.Errorf("reset from %s: %v, want refused only from a flow's status", s, err)
 				}
 			}
 			if tr.Allows(StatusDeleted) {

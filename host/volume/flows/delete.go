@@ -84,6 +84,10 @@ func (s *Service) deleteFlow() *flow.Flow[deleteState] {
 func (s *Service) DeleteVolume(ctx context.Context, sc store.Scope, projectID, id string, o DeleteOptions) error {
 	st := &deleteState{FlowID: flow.NewID() + "-d", VolumeID: id, ProjectID: projectID,
 		AllProjects: sc == store.AllProjects(), Cascade: o.Cascade, Force: o.Force}
+	if !s.deletes.claim(id) {
+		return busyDeleting(volume.KindVolume, id, volume.DeleteBegin)
+	}
+	defer s.deletes.done(id)
 	// A client that hangs up must not stop a delete half-way: the flow runs to its end.
 	err := s.deleter.Run(context.WithoutCancel(ctx), s.engine, st.FlowID, st)
 	var te *flow.TaskError
@@ -93,10 +97,17 @@ func (s *Service) DeleteVolume(ctx context.Context, sc store.Scope, projectID, i
 	return err
 }
 
-// deleteBegin moves the volume to `deleting`. A volume already `deleting` is taken over: a
-// flow resumed after a crash finds its own work there (the journal cannot tell), and the
-// delete's later steps are idempotent, so a second delete of such a volume finishes it too
-// rather than leave it — where Cinder would answer 400.
+// busyDeleting is the refusal of a delete while another delete of the row runs here.
+func busyDeleting(k volume.Kind, id string, tr volume.Transition) error {
+	return &volume.TransitionError{Kind: k, ID: id, Transition: tr.Name(), Current: volume.StatusDeleting,
+		Expected: tr.From(), Reason: "another delete of it is running"}
+}
+
+// deleteBegin moves the volume to `deleting`. A volume already `deleting` that no delete of
+// this process is working on (DeleteVolume refuses those, as Cinder does) is taken over: a flow
+// resumed after a crash finds its own work there (the journal cannot tell), and the delete's
+// later steps are idempotent, so a delete of a volume a dead process left `deleting` finishes
+// it rather than leave it — where Cinder would answer 400.
 func (s *Service) deleteBegin(ctx context.Context, st *deleteState) error {
 	v, snaps, err := s.beginDelete(ctx, st)
 	var te *volume.TransitionError
@@ -226,10 +237,10 @@ func (s *Service) deleteFailed(ctx context.Context, st *deleteState, failure err
 	return s.settleDelete(ctx, st, t, msg)
 }
 
-// settleDelete moves the `deleting` volume by t with the fault; a volume already settled
-// before a crash is left alone.
+// settleDelete moves the `deleting` volume by t with the fault. A volume no longer deleting is
+// left alone: settled before a crash, or moved by someone else, whose outcome stands.
 func (s *Service) settleDelete(ctx context.Context, st *deleteState, t volume.Transition, fault string) error {
-	return s.settle(ctx, st.VolumeID, t, fault, volume.StatusErrorDeleting, volume.StatusAvailable)
+	return s.settle(ctx, st.VolumeID, t, fault)
 }
 
 // settle moves a volume by t with the fault (clipped). A volume that is gone, or whose status

@@ -190,10 +190,13 @@ func TestDeleteVolume_forceFromAnyStatus(t *testing.T) {
 	svc := newService(t, st, BackendSet{"fake": b}, nil)
 	for _, status := range []volume.Status{volume.StatusMaintenance, volume.StatusErrorDeleting, volume.StatusExtending} {
 		v := available(t, svc, st)
-		if status == volume.StatusErrorDeleting {
+		switch status {
+		case volume.StatusErrorDeleting:
 			_, _ = st.TransitionVolume(t.Context(), store.AllProjects(), v.ID, volume.ForceDelete, store.VolumeChange{})
 			_, _ = st.TransitionVolume(t.Context(), store.AllProjects(), v.ID, volume.DeleteFailed, store.VolumeChange{})
-		} else {
+		case volume.StatusExtending: // an extend's status, which no reset may set
+			_, _ = st.TransitionVolume(t.Context(), store.AllProjects(), v.ID, volume.ExtendBegin, store.VolumeChange{})
+		default:
 			reset, _ := volume.ResetStatus(volume.KindVolume, status)
 			_, _ = st.TransitionVolume(t.Context(), store.AllProjects(), v.ID, reset, store.VolumeChange{})
 		}

@@ -85,6 +85,9 @@ type Service struct {
 	vol     *Queue
 	log     hclog.Logger
 	busy    inflight
+	// deletes holds the volumes and snapshots a delete flow started by a request of this
+	// process is working on: a second delete of one is refused rather than taking it over.
+	deletes inflight
 
 	api     *flow.Flow[apiState]
 	schedF  *flow.Flow[scheduleState]

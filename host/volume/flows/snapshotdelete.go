@@ -61,6 +61,10 @@ func (s *Service) ForceDeleteSnapshot(ctx context.Context, sc store.Scope, proje
 }
 
 func (s *Service) deleteSnapshotFlow(ctx context.Context, st *snapshotDeleteState) error {
+	if !s.deletes.claim(st.SnapshotID) {
+		return busyDeleting(volume.KindSnapshot, st.SnapshotID, volume.SnapshotDeleteBegin)
+	}
+	defer s.deletes.done(st.SnapshotID)
 	err := s.snapshotDeleter.Run(context.WithoutCancel(ctx), s.engine, st.FlowID, st)
 	var te *flow.TaskError
 	if errors.As(err, &te) && te.Task == "SnapshotDeleteBeginTask" {
@@ -69,12 +73,16 @@ func (s *Service) deleteSnapshotFlow(ctx context.Context, st *snapshotDeleteStat
 	return err
 }
 
-// snapshotDeleteBegin moves the snapshot to `deleting`; one already `deleting` is taken over,
-// as deleteBegin does for volumes.
+// snapshotDeleteBegin moves the snapshot to `deleting`; one already `deleting` that no delete
+// of this process is working on is taken over, as deleteBegin does for volumes.
 func (s *Service) snapshotDeleteBegin(ctx context.Context, st *snapshotDeleteState) error {
 	begin := volume.SnapshotDeleteBegin
 	if st.Force {
 		begin = volume.SnapshotForceDelete
+	}
+	// A cascade delete of its volume running here owns the snapshot's delete.
+	if cur, err := s.store.Snapshot(ctx, st.scope(), st.SnapshotID); err == nil && s.deletes.has(cur.VolumeID) {
+		return busyDeleting(volume.KindSnapshot, st.SnapshotID, begin)
 	}
 	snap, err := s.store.TransitionSnapshot(ctx, st.scope(), st.SnapshotID, begin, store.SnapshotChange{})
 	var te *volume.TransitionError

@@ -30,6 +30,20 @@ func (f *inflight) add(id string) {
 	f.n[id]++
 }
 
+// claim adds id unless it is there already, and reports whether it did.
+func (f *inflight) claim(id string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.n[id] > 0 {
+		return false
+	}
+	if f.n == nil {
+		f.n = make(map[string]int)
+	}
+	f.n[id]++
+	return true
+}
+
 func (f *inflight) done(id string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
