@@ -154,7 +154,9 @@ func (r *run[S]) backward(ctx context.Context, top, failedAt int, cause, failure
 		}
 	}
 	if len(te.RevertErrs) > 0 {
-		return r.finish(ctx, RevertFailed, Entry{Task: top, Phase: Stuck, Failed: failedAt, Error: te.Error()}, te)
+		// The entry keeps the flow's failure, not the TaskError's text, which would nest once
+		// more at each recovery that fails again.
+		return r.finish(ctx, RevertFailed, Entry{Task: top, Phase: Stuck, Failed: failedAt, Error: cause.Error()}, te)
 	}
 	return r.finish(ctx, Reverted, Entry{}, te)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -61,6 +62,13 @@ func (e *Engine) Recover(ctx context.Context, flows ...Recoverable) ([]Recovery,
 
 func (f *Flow[S]) flowName() string { return f.Name }
 
+// interrupted is the failure of a flow the journal says was reverting, failing with msg: it
+// wraps ErrInterrupted, once however many crashes came between.
+func interrupted(msg string) error {
+	prefix := ErrInterrupted.Error() + ": "
+	return fmt.Errorf("%w: %s", ErrInterrupted, strings.TrimPrefix(msg, prefix))
+}
+
 // recover continues one journaled flow; an empty action means it could not.
 func (f *Flow[S]) recover(ctx context.Context, e *Engine, entry Entry) (string, error) {
 	var s S
@@ -78,7 +86,7 @@ func (f *Flow[S]) recover(ctx context.Context, e *Engine, entry Entry) (string, 
 		}
 		return Rolledback, r.backward(ctx, entry.Task, entry.Task, ErrInterrupted, ErrInterrupted)
 	case Reverting, Stuck:
-		cause := fmt.Errorf("%w: %s", ErrInterrupted, entry.Error)
+		cause := interrupted(entry.Error)
 		return Rolledback, r.backward(ctx, entry.Task, entry.Failed, cause, cause)
 	}
 	return "", fmt.Errorf("unknown phase %q", entry.Phase)

@@ -110,3 +110,30 @@ func TestRecover_flowThatFailsAgainIsReverted(t *testing.T) {
 		t.Errorf("log (-want +got):\n%s", diff)
 	}
 }
+
+// TestRecover_stuckErrorDoesNotGrow: a flow whose revert keeps failing stays in the journal with
+// its failure, which does not grow with each recovery that fails again.
+func TestRecover_stuckErrorDoesNotGrow(t *testing.T) {
+	j := NewMemoryJournal()
+	rec := &recorder{}
+	f := testFlow(rec, script{failExec: map[string]error{"b": errors.New("boom")},
+		failRevert: map[string]error{"a": errors.New("stuck")}}, "a", "b")
+	e := &Engine{Journal: j}
+	if err := f.Run(context.Background(), e, "f1", &state{}); err == nil {
+		t.Fatal("the flow succeeded")
+	}
+	var msgs []string
+	for range 3 {
+		entries, _ := j.Unfinished(context.Background())
+		if len(entries) != 1 || entries[0].Phase != Stuck {
+			t.Fatalf("journal: %+v", entries)
+		}
+		msgs = append(msgs, entries[0].Error)
+		if _, err := e.Recover(context.Background(), f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if msgs[1] != msgs[2] || !strings.Contains(msgs[2], "boom") || strings.Count(msgs[2], ErrInterrupted.Error()) > 1 {
+		t.Errorf("the stuck entry's error across recoveries: %q", msgs)
+	}
+}
