@@ -57,10 +57,11 @@ func (t *tx) lockSource(v Volume) error {
 	return nil
 }
 
-// checkNoDependents refuses a transition of the row id to `deleting` while a volume is being
-// created from it (see the source lock above).
+// checkNoDependents refuses a transition of the row id to `deleting`, or an extend, while a
+// volume is being created from it (see the source lock above): a copy's size was checked
+// against the source's.
 func (t *tx) checkNoDependents(kind volume.Kind, id string, tr volume.Transition, current volume.Status) error {
-	if tr.To() != volume.StatusDeleting {
+	if tr.To() != volume.StatusDeleting && tr.Name() != volume.ExtendBegin.Name() {
 		return nil
 	}
 	col := "source_volid"

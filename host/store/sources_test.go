@@ -76,6 +76,11 @@ func TestSourceLock(t *testing.T) {
 		if _, err := s.TransitionSnapshot(ctx, p, snap.ID, volume.SnapshotDeleteBegin, store.SnapshotChange{}); !errors.As(err, &te) {
 			t.Fatalf("the snapshot began a delete: %v", err)
 		}
+		// Nor may the cloned volume grow under its clone, whose size was checked against it.
+		if _, err := s.TransitionVolume(ctx, p, src.ID, volume.ExtendBegin, store.VolumeChange{}); !errors.As(err, &te) ||
+			!strings.Contains(te.Reason, "being created from it") {
+			t.Errorf("extend of a volume being cloned: %v", err)
+		}
 		// The source volume has a snapshot too; the clone lock is checked first.
 		_, err = s.TransitionVolume(ctx, p, src.ID, volume.ForceDelete, store.VolumeChange{})
 		if !errors.As(err, &te) || !strings.Contains(te.Reason, "1 volume(s) are being created") {
