@@ -96,6 +96,8 @@ func (s *Server) extendVolume(r *http.Request, arg json.RawMessage) (int, any, *
 	err = s.opts.Volumes.ExtendVolume(r.Context(), scope(r), identity(r.Context()).Project, id, size)
 	var over *store.OverQuotaError
 	switch {
+	case errors.As(err, &over) && over.Resource == store.PerVolumeGigabytes:
+		return 0, nil, faultf(http.StatusRequestEntityTooLarge, "VolumeSizeExceedsLimit: "+over.Error())
 	case errors.As(err, &over) && over.Resource != store.Volumes:
 		return 0, nil, faultf(http.StatusRequestEntityTooLarge, "VolumeSizeExceedsAvailableQuota: "+over.Error())
 	case errors.Is(err, flows.ErrExtendSize):

@@ -49,6 +49,16 @@ func TestVolumeActions(t *testing.T) {
 			t.Errorf("%s %s: %d %q, want %d %q", c.token, c.body, code, msg, c.code, c.msg)
 		}
 	}
+	// Past per_volume_gigabytes: Cinder's VolumeSizeExceedsLimit.
+	if err := st.SetQuotaLimits(t.Context(), "p1", store.Limits{store.PerVolumeGigabytes: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if code, msg := act("alice", `{"os-extend": {"new_size": 4}}`); code != 413 || !strings.Contains(msg, "VolumeSizeExceedsLimit") {
+		t.Errorf("extend past per_volume_gigabytes: %d %q", code, msg)
+	}
+	if err := st.SetQuotaLimits(t.Context(), "p1", store.Limits{store.PerVolumeGigabytes: -1}); err != nil {
+		t.Fatal(err)
+	}
 	if code, msg := act("alice", `{"os-extend": {"new_size": 3}}`); code != 202 {
 		t.Fatalf("extend: %d %s", code, msg)
 	}
