@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/kilnstorage/kiln/host/flow"
 )
@@ -305,10 +306,17 @@ func TestJournal_stagedFailure(t *testing.T) {
 	if err == nil {
 		t.Fatal("Save after the flow's staged entry was lost: nil")
 	}
-	j.mu.Lock()
-	_, queued := j.queued["f"]
-	j.mu.Unlock()
-	if queued {
+	// The failure reaches the journal once the batch is answered (after the syncer's turn).
+	queued := func() bool {
+		j.mu.Lock()
+		defer j.mu.Unlock()
+		_, ok := j.queued["f"]
+		return ok
+	}
+	for deadline := time.Now().Add(5 * time.Second); queued() && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+	if queued() {
 		t.Error("the lost entry's slot is still queued")
 	}
 	if err := s.write(ctx, "later", insert("z")); err == nil || !strings.Contains(err.Error(), "stopped writing") {
