@@ -26,11 +26,12 @@ import (
 // as PostgreSQL stops on one: the kernel may have dropped the pages it could not write.
 type walSyncer struct {
 	c *committer
-	// path is the database's; its log is beside the file it resolves to (walPath).
-	path    string
-	f       *os.File
-	batches chan syncedBatch
-	done    chan struct{}
+	// path is the database's; its log, wal, is beside the file it resolves to (walPath),
+	// resolved on first use.
+	path, wal string
+	f         *os.File
+	batches   chan syncedBatch
+	done      chan struct{}
 }
 
 // syncedBatch is a batch waiting to be answered: after the fsync that makes it durable when it
@@ -101,10 +102,14 @@ func (w *walSyncer) loop() {
 // one is an error, not a reason to skip the fsync. SQLite fsyncs the WAL's directory entry
 // when it creates the file.
 func (w *walSyncer) sync() error {
-	path, err := walPath(w.path)
-	if err != nil {
-		return err
+	if w.wal == "" {
+		path, err := walPath(w.path)
+		if err != nil {
+			return err
+		}
+		w.wal = path
 	}
+	path := w.wal
 	fi, err := os.Stat(path)
 	if err != nil {
 		return err
