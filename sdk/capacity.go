@@ -86,7 +86,9 @@ type FeatureSet struct {
 	Extend             bool `json:"extend"`
 	// ExtendOnline allows extending an attached volume.
 	ExtendOnline bool `json:"extend_online"`
-	// CloneAcrossPools allows a clone or restore to land in another pool than its source.
+	// CloneAcrossPools declares that copies (clones, restores) of this pool's volumes and
+	// snapshots may land in another pool of the backend; without it the host places them in
+	// the source's pool.
 	CloneAcrossPools bool `json:"clone_across_pools"`
 	// IndependentSnapshots: a volume with snapshots can be deleted and its snapshots survive.
 	// When false, deleting such a volume returns an InUse error.

@@ -124,7 +124,7 @@ func (d *Driver) checkSource(v volume) error {
 	switch {
 	case err != nil:
 		return err
-	case pool != "" && pool != v.Pool && !d.features(v.Pool).CloneAcrossPools:
+	case pool != "" && pool != v.Pool && !d.features(pool).CloneAcrossPools: // the source pool's say
 		e := sdk.ErrorUnsupported(fmt.Sprintf("copying a volume from pool %s into pool %s", pool, v.Pool))
 		e.Pool = v.Pool
 		return e

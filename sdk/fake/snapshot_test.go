@@ -84,15 +84,18 @@ func TestCreateFromSource(t *testing.T) {
 			want: sdk.Volume{ID: "n", Pool: "p", SizeBytes: 2 * gib, SourceVolumeID: "v"}},
 		{name: "restore across pools", pool: "q", size: 2 * gib, snap: "s",
 			want: sdk.Volume{ID: "n", Pool: "q", SizeBytes: 2 * gib, SourceSnapshotID: "s"}},
-		{name: "clone across pools refused", pool: "p2", size: 2 * gib, vol: "v", code: sdk.Unsupported, reason: "UNSUPPORTED"},
+		// The source's pool p declares clone_across_pools, so q and p2 are both fine; the
+		// refusal, from a pool that does not, is TestCreateFromSourceAcrossPoolsRefused.
+		{name: "clone across pools", pool: "p2", size: 2 * gib, vol: "v",
+			want: sdk.Volume{ID: "n", Pool: "p2", SizeBytes: 2 * gib, SourceVolumeID: "v"}},
 		{name: "missing snapshot", pool: "p", size: 2 * gib, snap: "nope", code: sdk.NotFound, reason: "SNAPSHOT_NOT_FOUND"},
 		{name: "missing volume", pool: "p", size: 2 * gib, vol: "nope", code: sdk.NotFound, reason: "VOLUME_NOT_FOUND"},
 		{name: "smaller than snapshot", pool: "p", size: gib, snap: "s", code: sdk.OutOfRange, reason: "SIZE_OUT_OF_RANGE"},
 		{name: "smaller than volume", pool: "p", size: gib, vol: "v", code: sdk.OutOfRange, reason: "SIZE_OUT_OF_RANGE"},
 		{name: "no space", pool: "p", size: 9 * gib, vol: "v", code: sdk.NoSpace, reason: "POOL_FULL"},
 	}
-	pools := []Pool{{Name: "p", Total: 10 * gib}, {Name: "p2", Total: 10 * gib},
-		{Name: "q", Total: 10 * gib, Features: &Features{CreateFromSnapshot: true, CloneAcrossPools: true}}}
+	pools := []Pool{{Name: "p", Total: 10 * gib, Features: &Features{Snapshots: true, CreateFromSnapshot: true,
+		Clone: true, CloneAcrossPools: true}}, {Name: "p2", Total: 10 * gib}, {Name: "q", Total: 10 * gib}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			d := newDriver(t, Config{Pools: pools})
@@ -117,6 +120,16 @@ func TestCreateFromSource(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCreateFromSourceAcrossPoolsRefused: a copy of a volume in a pool that does not declare
+// clone_across_pools must stay in that pool.
+func TestCreateFromSourceAcrossPoolsRefused(t *testing.T) {
+	d := newDriver(t, Config{Pools: []Pool{{Name: "p", Total: 10 * gib}, {Name: "q", Total: 10 * gib}}})
+	mustCreate(t, d, "v", "p", 2*gib)
+	_, err := d.CloneVolume(context.Background(), sdk.CreateVolumeRequest{ID: "n", Pool: "q", SizeBytes: 2 * gib},
+		sdk.VolumeRef{ID: "v"})
+	wantCode(t, err, sdk.Unsupported, "UNSUPPORTED")
 }
 
 func TestCreateFromSourceIdempotent(t *testing.T) {

@@ -171,3 +171,44 @@ func TestCreateFromSource_lock(t *testing.T) {
 	}
 	checkBooks(t, st)
 }
+
+// TestCreateFromSource_acrossPools: a clone too large for its source's pool lands in another
+// pool of the same backend when the source pool declares clone_across_pools, and fails
+// otherwise.
+func TestCreateFromSource_acrossPools(t *testing.T) {
+	for _, across := range []bool{true, false} {
+		st := storetest.Open(t)
+		features := map[string]any{"snapshots": true, "clone": true, "create_from_snapshot": true,
+			"extend": true, "clone_across_pools": across}
+		a := fakeBackendConfig(t, st, "a", map[string]any{"pool": []map[string]any{
+			{"name": "small", "total": "20GiB", "features": features},
+			{"name": "big", "total": "1000GiB"}}})
+		svc := newService(t, st, BackendSet{"a": a}, nil)
+		// The source, on the small pool.
+		src := creatingVolume(t, st)
+		onSmall := func([]store.PoolState) (store.PoolKey, error) { return store.PoolKey{Backend: "a", Pool: "small"}, nil }
+		if _, err := st.Place(t.Context(), store.PlaceRequest{VolumeID: src.ID, FlowID: "f", Bytes: src.SizeBytes}, onSmall); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.c.CreateVolume(t.Context(), sdk.CreateVolumeRequest{ID: src.ID, Pool: "small", SizeBytes: src.SizeBytes}); err != nil {
+			t.Fatal(err)
+		}
+		backend, pool := "a", "small"
+		if _, err := st.TransitionVolume(t.Context(), store.AllProjects(), src.ID, volume.CreateDone,
+			store.VolumeChange{Backend: &backend, Pool: &pool}); err != nil {
+			t.Fatal(err)
+		}
+		v, err := svc.CreateVolume(t.Context(), Request{ProjectID: "p", UserID: "u", SourceVolumeID: src.ID, SizeGiB: 30})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v = settle(t, st, v.ID)
+		switch {
+		case across && (v.Status != volume.StatusAvailable || v.Pool != "big"):
+			t.Errorf("clone_across_pools: %s on %s (%q), want available on big", v.Status, v.Pool, v.Fault)
+		case !across && v.Status != volume.StatusError:
+			t.Errorf("without clone_across_pools: %s on %s, want error", v.Status, v.Pool)
+		}
+		checkBooks(t, st)
+	}
+}
