@@ -19,8 +19,8 @@ import (
 	"github.com/kilnstorage/kiln/sdk/fake"
 )
 
-// killConfig is one fake backend whose creates take a while, so that a kill finds flows in
-// every stage.
+// killConfig is one fake backend whose creates and deletes take a while, so that a kill finds
+// flows in every stage.
 const killConfig = `
 listen   = %q
 data_dir = %q
@@ -37,6 +37,7 @@ backend "fake" {
     }
     latency = {
       create_volume = "20ms"
+      delete_volume = "20ms"
     }
   }
 }
@@ -120,7 +121,7 @@ func TestEndToEnd_agentKilled(t *testing.T) {
 	_ = first.Wait()
 	wg.Wait()
 	// The driver process notices its parent died and exits; the new agent starts its own.
-	start("agent-2.log")
+	second := start("agent-2.log")
 
 	pages, err := volumes.List(c, volumes.ListOpts{}).AllPages(context.Background())
 	if err != nil {
@@ -141,15 +142,8 @@ func TestEndToEnd_agentKilled(t *testing.T) {
 			t.Errorf("volume %s ended %s after the restart", v.ID, got.Status)
 		}
 	}
-	log, _ := os.ReadFile(filepath.Join(data, "agent-2.log"))
-	recovered := ""
-	for _, l := range strings.Split(string(log), "\n") {
-		if strings.Contains(l, "recovered unfinished flows") {
-			recovered = l[strings.Index(l, "recovered"):]
-		}
-	}
 	t.Logf("%d volumes accepted before the kill, %d listed after the restart, all available; %s",
-		len(accepted), len(all), recovered)
+		len(accepted), len(all), recoveredFlows(t, filepath.Join(data, "agent-2.log")))
 	out, err := exec.Command(filepath.Join(bin, "kiln"), "quota", "check", "-config", cfg).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "no difference") {
 		t.Errorf("kiln quota check after the restart: %v\n%s", err, out)
@@ -158,4 +152,79 @@ func TestEndToEnd_agentKilled(t *testing.T) {
 	if err != nil || len(vols) != len(all) || len(snaps) != 0 {
 		t.Errorf("the driver holds %d volumes (%v), the API lists %d", len(vols), err, len(all))
 	}
+
+	// Now deletes: kill the agent half-way through deleting everything, start it again, and
+	// delete what is left. Nothing may stay deleting, and everything must go.
+	work := make(chan string, len(all))
+	for _, v := range all {
+		work <- v.ID
+	}
+	close(work)
+	var deleted sync.WaitGroup
+	var gone int
+	for range 8 {
+		deleted.Go(func() {
+			for id := range work {
+				if volumes.Delete(context.Background(), c, id, nil).ExtractErr() != nil {
+					return
+				}
+				mu.Lock()
+				gone++
+				mu.Unlock()
+			}
+		})
+	}
+	waitFor(t, "deletes under way", func() bool { mu.Lock(); defer mu.Unlock(); return gone >= len(all)/3 })
+	if err := second.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = second.Wait()
+	deleted.Wait()
+	start("agent-3.log")
+	t.Logf("deletes: %d answered before the kill; %s", gone, recoveredFlows(t, filepath.Join(data, "agent-3.log")))
+	waitFor(t, "the recovered deletes", func() bool {
+		pages, err := volumes.List(c, volumes.ListOpts{}).AllPages(context.Background())
+		if err != nil {
+			return false
+		}
+		left, _ := volumes.ExtractVolumes(pages)
+		for _, v := range left {
+			switch v.Status {
+			case "deleting":
+				return false
+			case "available":
+				if err := volumes.Delete(context.Background(), c, v.ID, nil).ExtractErr(); err != nil {
+					t.Errorf("delete of %s after the restart: %v", v.ID, err)
+				}
+				return false
+			default:
+				t.Errorf("volume %s is %s after the restart", v.ID, v.Status)
+			}
+		}
+		return len(left) == 0
+	})
+	vols, _, err = fake.Contents(state, "fake")
+	if err != nil || len(vols) != 0 {
+		t.Errorf("the driver still holds %d volumes after every delete (%v)", len(vols), err)
+	}
+	out, err = exec.Command(filepath.Join(bin, "kiln"), "quota", "check", "-config", cfg).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "no difference") {
+		t.Errorf("kiln quota check after the deletes: %v\n%s", err, out)
+	}
+	q, err := quotasets.GetUsage(context.Background(), c, "p").Extract()
+	if err != nil || q.Volumes.InUse != 0 || q.Gigabytes.InUse != 0 || q.Volumes.Reserved != 0 {
+		t.Errorf("usage after every delete: %+v, %v", q, err)
+	}
+}
+
+// recoveredFlows returns what the agent logged at path of the flows it recovered at start.
+func recoveredFlows(t *testing.T, path string) string {
+	t.Helper()
+	log, _ := os.ReadFile(path)
+	for _, l := range strings.Split(string(log), "\n") {
+		if i := strings.Index(l, "recovered unfinished flows"); i >= 0 {
+			return l[i:]
+		}
+	}
+	return "no flow recovered"
 }
