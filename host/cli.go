@@ -143,11 +143,9 @@ func volumeCreate(ctx context.Context, c *gophercloud.ServiceClient, o map[strin
 }
 
 func volumeRow(v volumes.Volume) map[string]any {
-	row := map[string]any{"id": v.ID, "name": v.Name, "size": v.Size, "status": v.Status, "type": v.VolumeType, "zone": v.AvailabilityZone}
-	if v.SnapshotID != "" || v.SourceVolID != "" {
-		row["source"] = v.SnapshotID + v.SourceVolID
-	}
-	return row
+	// source is the snapshot or volume it was made from, if any (at most one is set).
+	return map[string]any{"id": v.ID, "name": v.Name, "size": v.Size, "status": v.Status, "type": v.VolumeType,
+		"zone": v.AvailabilityZone, "source": v.SnapshotID + v.SourceVolID}
 }
 
 func volumeList(ctx context.Context, c *gophercloud.ServiceClient, _ map[string]*string, _ []string) ([]map[string]any, error) {
