@@ -139,17 +139,8 @@ func (s *Server) updateSnapshot(r *http.Request) (int, any, *Fault) {
 	if in.VolumeID != "" || in.Force != nil {
 		return 0, nil, faultf(http.StatusBadRequest, "Invalid input: only name, description and metadata may be updated.")
 	}
-	u := store.Update{Name: in.Name, Description: in.Description, Metadata: in.Metadata, ReplaceMetadata: in.Metadata != nil}
-	if u.Name == nil {
-		u.Name = in.DisplayName
-	}
-	if u.Description == nil {
-		u.Description = in.DisplayDescription
-	}
-	if u.Name == nil && u.Description == nil && u.Metadata == nil {
-		return 0, nil, faultf(http.StatusBadRequest, "Specify a name, a description or metadata to update.")
-	}
-	if fault := checkText(first(u.Name, nil), first(u.Description, nil), u.Metadata); fault != nil {
+	u, fault := updateOf(in.Name, in.Description, in.DisplayName, in.DisplayDescription, in.Metadata)
+	if fault != nil {
 		return 0, nil, fault
 	}
 	snap, err := s.opts.Store.UpdateSnapshot(r.Context(), scope(r), r.PathValue("id"), u)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -210,23 +211,26 @@ type updateBody struct {
 	} `json:"volume"`
 }
 
+// updateOf is the store.Update of an update request of a volume or a snapshot: name and
+// description (or their display_ spellings), metadata replacing the old; at least one, each
+// within bounds.
+func updateOf(name, description, displayName, displayDescription *string, metadata map[string]string) (store.Update, *Fault) {
+	u := store.Update{Name: cmp.Or(name, displayName), Description: cmp.Or(description, displayDescription),
+		Metadata: metadata, ReplaceMetadata: metadata != nil}
+	if u.Name == nil && u.Description == nil && u.Metadata == nil {
+		return u, faultf(http.StatusBadRequest, "Specify a name, a description or metadata to update.")
+	}
+	return u, checkText(first(u.Name, nil), first(u.Description, nil), u.Metadata)
+}
+
 func (s *Server) updateVolume(r *http.Request) (int, any, *Fault) {
 	var body updateBody
 	if fault := decode(r, &body); fault != nil {
 		return 0, nil, fault
 	}
 	in := body.Volume
-	u := store.Update{Name: in.Name, Description: in.Description, Metadata: in.Metadata, ReplaceMetadata: in.Metadata != nil}
-	if u.Name == nil {
-		u.Name = in.DisplayName
-	}
-	if u.Description == nil {
-		u.Description = in.DisplayDescription
-	}
-	if u.Name == nil && u.Description == nil && u.Metadata == nil {
-		return 0, nil, faultf(http.StatusBadRequest, "Specify a name, a description or metadata to update.")
-	}
-	if fault := checkText(first(u.Name, nil), first(u.Description, nil), u.Metadata); fault != nil {
+	u, fault := updateOf(in.Name, in.Description, in.DisplayName, in.DisplayDescription, in.Metadata)
+	if fault != nil {
 		return 0, nil, fault
 	}
 	v, err := s.opts.Store.UpdateVolume(r.Context(), scope(r), r.PathValue("id"), u)
