@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -98,12 +97,7 @@ func snapshotAgent(t *testing.T) (*gophercloud.ServiceClient, map[string]string,
 			t.Fatal(err)
 		}
 	}
-	run := func(args ...string) (string, error) {
-		cmd := exec.Command(filepath.Join(bin, "kiln"), args...)
-		cmd.Env = append(os.Environ(), "KILN_ENDPOINT=http://"+addr+"/v3", "KILN_TOKEN=u:p")
-		out, err := cmd.CombinedOutput()
-		return string(out), err
-	}
+	run := func(args ...string) (string, error) { return runKiln(bin, addr, args...) }
 	// Whatever the test did, the books must balance at its end: usage equal to the rows.
 	t.Cleanup(func() {
 		if out, err := run("quota", "check", "-config", cfg); err != nil || !strings.Contains(out, "no difference") {

@@ -97,27 +97,39 @@ func startAgent(t *testing.T, pools int, config func(data, addr string) string, 
 	if err := os.WriteFile(cfg, []byte(config(data, addr)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(filepath.Join(bin, "kiln"), "agent", "-config", cfg)
-	log, _ := os.Create(filepath.Join(data, "agent.log"))
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		_ = cmd.Wait()
-		if t.Failed() {
-			out, _ := os.ReadFile(filepath.Join(data, "agent.log"))
-			t.Logf("agent log:\n%s", out)
-		}
-	})
-	waitFor(t, fmt.Sprintf("%d pools", pools), func() bool { return poolCount(addr) == pools })
+	launchAgent(t, bin, cfg, filepath.Join(data, "agent.log"), addr, pools)
 	provider, _ := noauth.NewClient(gophercloud.AuthOptions{Username: "u", TenantName: "p"})
 	client, err := noauth.NewBlockStorageNoAuthV3(provider, noauth.EndpointOpts{CinderEndpoint: "http://" + addr + "/v3"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return client, addr, bin, cfg
+}
+
+// launchAgent starts `kiln agent -config cfg` from bin, logging to log, and waits until it
+// reports pools pools at addr; the test's end stops it (SIGTERM) and shows the log on failure.
+func launchAgent(t *testing.T, bin, cfg, log, addr string, pools int) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(bin, "kiln"), "agent", "-config", cfg)
+	f, err := os.Create(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = f, f
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+		f.Close()
+		if t.Failed() {
+			out, _ := os.ReadFile(log)
+			t.Logf("%s:\n%s", filepath.Base(log), out)
+		}
+	})
+	waitFor(t, fmt.Sprintf("%d pools", pools), func() bool { return poolCount(addr) == pools })
+	return cmd
 }
 
 func waitFor(t *testing.T, what string, ok func() bool) {
@@ -233,18 +245,27 @@ func TestEndToEnd(t *testing.T) {
 }
 
 // TestEndToEnd_cli drives the agent with the kiln client commands.
+// runKiln runs the kiln client command in bin against the agent at addr as u:p (noauth).
+func runKiln(bin, addr string, args ...string) (string, error) {
+	cmd := exec.Command(filepath.Join(bin, "kiln"), args...)
+	cmd.Env = append(os.Environ(), "KILN_ENDPOINT=http://"+addr+"/v3", "KILN_TOKEN=u:p")
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// mustKiln is runKiln failing the test when the command does.
+func mustKiln(t *testing.T, bin, addr string, args ...string) string {
+	t.Helper()
+	out, err := runKiln(bin, addr, args...)
+	if err != nil {
+		t.Fatalf("kiln %v: %v\n%s", args, err, out)
+	}
+	return out
+}
+
 func TestEndToEnd_cli(t *testing.T) {
 	_, addr, bin := kiln(t)
-	run := func(args ...string) string {
-		t.Helper()
-		cmd := exec.Command(filepath.Join(bin, "kiln"), args...)
-		cmd.Env = append(os.Environ(), "KILN_ENDPOINT=http://"+addr+"/v3", "KILN_TOKEN=u:p")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("kiln %v: %v\n%s", args, err, out)
-		}
-		return string(out)
-	}
+	run := func(args ...string) string { t.Helper(); return mustKiln(t, bin, addr, args...) }
 	run("type", "create", "gold", "volume_backend_name=good")
 	out := run("volume", "create", "-name", "cli", "-size", "2", "-type", "gold", "-format", "json")
 	if !strings.Contains(out, `"name": "cli"`) || !strings.Contains(out, `"size": 2`) {
@@ -268,9 +289,7 @@ func TestEndToEnd_cli(t *testing.T) {
 	id := created[0]["id"].(string)
 	waitFor(t, "the cli volume", func() bool { return strings.Contains(run("volume", "show", id), "available") })
 	run("volume", "delete", id)
-	cmd := exec.Command(filepath.Join(bin, "kiln"), "volume", "show", "no-such-volume")
-	cmd.Env = append(os.Environ(), "KILN_ENDPOINT=http://"+addr+"/v3", "KILN_TOKEN=u:p")
-	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "404") {
+	if out, err := runKiln(bin, addr, "volume", "show", "no-such-volume"); err == nil || !strings.Contains(out, "404") {
 		t.Errorf("volume show of a missing volume: %v %s", err, out)
 	}
 }

@@ -76,16 +76,7 @@ func TestEndToEnd_fileDriverFailures(t *testing.T) {
 		return fmt.Sprintf(fileConfig, addr, data, pool)
 	}, "file")
 	ctx := context.Background()
-	kiln := func(args ...string) string {
-		t.Helper()
-		cmd := exec.Command(filepath.Join(bin, "kiln"), args...)
-		cmd.Env = append(os.Environ(), "KILN_ENDPOINT=http://"+addr+"/v3", "KILN_TOKEN=u:p")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("kiln %v: %v\n%s", args, err, out)
-		}
-		return string(out)
-	}
+	kiln := func(args ...string) string { t.Helper(); return mustKiln(t, bin, addr, args...) }
 	usage := func() [3]int {
 		t.Helper()
 		u := usageNow(t, c)

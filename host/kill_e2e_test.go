@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 
 	"github.com/gophercloud/gophercloud/v2"
@@ -60,25 +59,7 @@ func TestEndToEnd_agentKilled(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(killConfig, addr, data, state)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	start := func(log string) *exec.Cmd {
-		t.Helper()
-		cmd := exec.Command(filepath.Join(bin, "kiln"), "agent", "-config", cfg)
-		f, _ := os.Create(filepath.Join(data, log))
-		cmd.Stdout, cmd.Stderr = f, f
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			_ = cmd.Process.Signal(syscall.SIGTERM)
-			_ = cmd.Wait()
-			if t.Failed() {
-				out, _ := os.ReadFile(filepath.Join(data, log))
-				t.Logf("%s:\n%s", log, out)
-			}
-		})
-		waitFor(t, "the pool", func() bool { return poolCount(addr) == 1 })
-		return cmd
-	}
+	start := func(log string) *exec.Cmd { return launchAgent(t, bin, cfg, filepath.Join(data, log), addr, 1) }
 	provider, _ := noauth.NewClient(gophercloud.AuthOptions{Username: "u", TenantName: "p"})
 	c, err := noauth.NewBlockStorageNoAuthV3(provider, noauth.EndpointOpts{CinderEndpoint: "http://" + addr + "/v3"})
 	if err != nil {
@@ -144,8 +125,8 @@ func TestEndToEnd_agentKilled(t *testing.T) {
 	}
 	t.Logf("%d volumes accepted before the kill, %d listed after the restart, all available; %s",
 		len(accepted), len(all), recoveredFlows(t, filepath.Join(data, "agent-2.log")))
-	out, err := exec.Command(filepath.Join(bin, "kiln"), "quota", "check", "-config", cfg).CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "no difference") {
+	out, err := runKiln(bin, addr, "quota", "check", "-config", cfg)
+	if err != nil || !strings.Contains(out, "no difference") {
 		t.Errorf("kiln quota check after the restart: %v\n%s", err, out)
 	}
 	vols, snaps, err := fake.Contents(state, "fake")
@@ -207,8 +188,8 @@ func TestEndToEnd_agentKilled(t *testing.T) {
 	if err != nil || len(vols) != 0 {
 		t.Errorf("the driver still holds %d volumes after every delete (%v)", len(vols), err)
 	}
-	out, err = exec.Command(filepath.Join(bin, "kiln"), "quota", "check", "-config", cfg).CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "no difference") {
+	out, err = runKiln(bin, addr, "quota", "check", "-config", cfg)
+	if err != nil || !strings.Contains(out, "no difference") {
 		t.Errorf("kiln quota check after the deletes: %v\n%s", err, out)
 	}
 	q, err := quotasets.GetUsage(context.Background(), c, "p").Extract()

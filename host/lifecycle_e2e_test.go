@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -88,12 +87,7 @@ type lifecycle struct {
 	created time.Time
 }
 
-func (l *lifecycle) kiln(args ...string) (string, error) {
-	cmd := exec.Command(filepath.Join(l.bin, "kiln"), args...)
-	cmd.Env = append(os.Environ(), "KILN_ENDPOINT=http://"+l.addr+"/v3", "KILN_TOKEN=u:p")
-	out, err := cmd.CombinedOutput()
-	return string(out), err
-}
+func (l *lifecycle) kiln(args ...string) (string, error) { return runKiln(l.bin, l.addr, args...) }
 
 func (l *lifecycle) mustKiln(args ...string) string {
 	l.t.Helper()
