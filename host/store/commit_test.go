@@ -99,7 +99,7 @@ func TestCommitter_batchKeepsEachWriteAlone(t *testing.T) {
 }
 
 // TestCommitter_concurrentWrites has many goroutines write at once, through write: every write
-// lands once, and the writes shared transactions.
+// lands, once.
 func TestCommitter_concurrentWrites(t *testing.T) {
 	s := openSQLite(t)
 	var wg sync.WaitGroup
