@@ -31,6 +31,10 @@ type Config struct {
 	SocketDir string
 	// PollInterval is the capacity poll period, jittered by ±10 %; 0 means 10 s.
 	PollInterval time.Duration
+	// RefreshGap is the least time between two polls asked for by Refresh; 0 means 100 ms.
+	// Under a burst of mutating calls the driver is polled once per gap, not once per call,
+	// and the last call of the burst is still followed by a poll.
+	RefreshGap time.Duration
 	// MinBackoff and MaxBackoff bound the wait before restarting a driver; 0 means 1 s and 1 min.
 	MinBackoff, MaxBackoff time.Duration
 	// CallTimeout bounds Configure and each capacity poll; 0 means 30 s.
@@ -74,6 +78,9 @@ type Supervisor struct {
 func New(cfg Config, sink Sink, metrics Metrics, log hclog.Logger) *Supervisor {
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = 10 * time.Second
+	}
+	if cfg.RefreshGap <= 0 {
+		cfg.RefreshGap = 100 * time.Millisecond
 	}
 	if cfg.MinBackoff <= 0 {
 		cfg.MinBackoff = time.Second
@@ -155,6 +162,11 @@ func (s *Supervisor) serve(ctx context.Context) error {
 	s.setClient(c)
 	t := time.NewTimer(0)
 	defer t.Stop()
+	// gap fires when a refresh asked for within RefreshGap of the last poll is due.
+	gap := time.NewTimer(0)
+	gap.Stop()
+	defer gap.Stop()
+	var last time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -162,9 +174,15 @@ func (s *Supervisor) serve(ctx context.Context) error {
 		case <-c.Done():
 			return fmt.Errorf("driver process exited")
 		case <-s.refresh:
+			if wait := s.cfg.RefreshGap - time.Since(last); wait > 0 {
+				gap.Reset(wait) // due at last + RefreshGap, whether or not one was pending
+				continue
+			}
+		case <-gap.C:
 		case <-t.C:
 			t.Reset(jitter(s.cfg.PollInterval))
 		}
+		last = time.Now()
 		if err := s.poll(ctx, c); err != nil {
 			s.log.Warn("capacity poll failed", "error", err)
 			s.down(ctx, fmt.Errorf("capacity poll: %w", err))

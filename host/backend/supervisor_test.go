@@ -119,3 +119,36 @@ func TestSupervisor_badConfigKeepsTheBackendDown(t *testing.T) {
 		t.Error("a backend whose driver refuses its config has a client")
 	}
 }
+
+func TestSupervisor_refreshBurstPollsOncePerGap(t *testing.T) {
+	path, config := fakeDriver(t)
+	snk := newSink()
+	const gap = time.Second
+	s := New(Config{Name: "fake", Driver: path, DriverConfig: config, PollInterval: time.Hour,
+		RefreshGap: gap}, snk, nil, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go s.Run(ctx)
+	snk.wait(t, "a first report", func(r []sdk.Capacity, _ []bool) bool { return len(r) == 1 })
+
+	// A burst right after a poll: no poll until the gap is over, then exactly one.
+	for range 50 {
+		s.Refresh()
+	}
+	snk.wait(t, "the report after the burst", func(r []sdk.Capacity, _ []bool) bool { return len(r) == 2 })
+	time.Sleep(gap + gap/2)
+	snk.mu.Lock()
+	n := len(snk.reports)
+	snk.mu.Unlock()
+	if n != 2 {
+		t.Errorf("a burst of 50 refreshes within one gap gave %d polls, want 1", n-1)
+	}
+
+	// Long after the last poll, a refresh polls at once.
+	asked := time.Now()
+	s.Refresh()
+	snk.wait(t, "the report of a lone refresh", func(r []sdk.Capacity, _ []bool) bool { return len(r) == 3 })
+	if waited := time.Since(asked); waited >= gap {
+		t.Errorf("a refresh long after the last poll waited %v, want a poll at once", waited)
+	}
+}

@@ -37,6 +37,8 @@ type committer struct {
 	closed  bool
 	quit    chan struct{}
 	stopped chan struct{}
+	// commits counts the transactions committed.
+	commits atomic.Int64
 	// wal, when set, makes the database's write-ahead log durable itself: the writer
 	// commits without an fsync (synchronous=NORMAL) and the syncer fsyncs the log, once for
 	// every batch committed meanwhile, before the batch's writers hear of it (see walSyncer).
@@ -157,7 +159,7 @@ func (c *committer) loop() {
 			for {
 				select {
 				case r := <-c.reqs:
-					c.commit([]*writeReq{r})
+					c.commit([]*writeReq{r}, false)
 				default:
 					return
 				}
@@ -172,7 +174,7 @@ func (c *committer) loop() {
 				break fill
 			}
 		}
-		c.commit(batch)
+		c.commit(batch, true)
 	}
 }
 
@@ -183,18 +185,22 @@ func (c *committer) brokenErr() error {
 	return nil
 }
 
-// commit runs batch in one transaction and tells each write its outcome.
-func (c *committer) commit(batch []*writeReq) {
-	errs := make([]error, len(batch))
+// commit runs batch in one transaction and tells each write its outcome. With grow, the
+// transaction also takes the writes that arrive while the WAL syncer is still busy with the
+// previous commit (see run).
+func (c *committer) commit(batch []*writeReq, grow bool) {
+	var errs []error
 	err := c.brokenErr()
 	committed := false
 	if err == nil {
-		committed, err = c.run(batch, errs)
+		batch, errs, committed, err = c.run(batch, grow)
 		if err != nil && promised(batch, errs) {
 			c.breakDown(fmt.Errorf("a batch failed after its writers were told their writes would be made: %w", err))
 		} else if i := stagedFailure(batch, errs); i >= 0 {
 			c.breakDown(fmt.Errorf("a staged write failed, and writes queued after it may commit: %w", errs[i]))
 		}
+	} else {
+		errs = make([]error, len(batch))
 	}
 	if err != nil {
 		for i := range errs {
@@ -254,28 +260,39 @@ func deliver(batch []*writeReq, errs []error) {
 
 // run runs the batch, recording each write's own failure in errs, and reports whether it
 // committed. A non-nil error failed the whole transaction: nothing of the batch is written.
-func (c *committer) run(batch []*writeReq, errs []error) (bool, error) {
+//
+// With grow, while the WAL syncer is still fsyncing an earlier commit, the transaction stays
+// open and takes every write that arrives, up to maxBatch, and commits when the syncer is
+// free: a commit made before then would only wait for the syncer's next fsync anyway. So each
+// fsync covers one commit, not the two or three that arrived during the previous fsync, and
+// a page that several of them change is written to the log once. The cost is that readers
+// see a round's writes when it commits, up to one fsync later than otherwise — never later
+// than its writers are told.
+func (c *committer) run(batch []*writeReq, grow bool) ([]*writeReq, []error, bool, error) {
+	errs := make([]error, len(batch), maxBatch)
 	ctx := context.Background()
 	sqlTx, err := c.begin(ctx)
 	if err != nil {
-		return false, err
+		return batch, errs, false, err
 	}
+	// Ready now, the syncer takes this commit at once: nothing else joins it.
+	grow = grow && c.wal != nil && !c.wal.take()
 	t := &tx{tx: sqlTx, d: c.s.d, ctx: ctx, stmts: c.s.wstmts}
-	alone := len(batch) == 1
+	alone := len(batch) == 1 && !grow
 	ok := 0
-	for i, r := range batch {
+	write := func(i int, r *writeReq) error {
 		if errs[i] = r.ctx.Err(); errs[i] != nil {
-			continue
+			return nil
 		}
 		t.now = c.s.now().Truncate(time.Microsecond)
 		if alone {
 			errs[i] = call(r.fn, t)
 		} else if r.single {
 			if errs[i] = call(r.fn, t); errs[i] != nil && !statementOnly(errs[i]) {
-				return false, errors.Join(fmt.Errorf("a write of the batch failed: %w", errs[i]), ignoreDone(sqlTx.Rollback()))
+				return fmt.Errorf("a write of the batch failed: %w", errs[i])
 			}
 		} else if err := t.savepoint(func() error { errs[i] = call(r.fn, t); return errs[i] }); err != nil {
-			return false, errors.Join(err, ignoreDone(sqlTx.Rollback()))
+			return err
 		}
 		if errs[i] == nil {
 			ok++
@@ -284,14 +301,32 @@ func (c *committer) run(batch []*writeReq, errs []error) (bool, error) {
 			r.done <- errs[i]
 			r.answered = true
 		}
+		return nil
+	}
+	for i, r := range batch {
+		if err := write(i, r); err != nil {
+			return batch, errs, false, errors.Join(err, ignoreDone(sqlTx.Rollback()))
+		}
+	}
+	for grow && len(batch) < maxBatch {
+		select {
+		case <-c.wal.ready:
+			grow = false
+		case r := <-c.reqs:
+			batch, errs = append(batch, r), append(errs, nil)
+			if err := write(len(batch)-1, r); err != nil {
+				return batch, errs, false, errors.Join(err, ignoreDone(sqlTx.Rollback()))
+			}
+		}
 	}
 	if ok == 0 {
-		return false, ignoreDone(sqlTx.Rollback())
+		return batch, errs, false, ignoreDone(sqlTx.Rollback())
 	}
 	if err := sqlTx.Commit(); err != nil {
-		return false, err
+		return batch, errs, false, err
 	}
-	return true, nil
+	c.commits.Add(1)
+	return batch, errs, true, nil
 }
 
 // begin starts the batch's transaction. BEGIN IMMEDIATE fails only when another process holds

@@ -73,7 +73,7 @@ func TestCommitter_batchKeepsEachWriteAlone(t *testing.T) {
 			r.done = make(chan error, 1)
 		}
 	}
-	s.commit.commit(batch)
+	s.commit.commit(batch, false)
 	outcome := func(i int) error { return <-batch[i].done }
 	if err := outcome(0); err != nil {
 		t.Errorf("a: %v", err)
@@ -124,7 +124,7 @@ func TestCommitter_cancelledAndClosed(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	r := &writeReq{ctx: ctx, fn: insert("never"), done: make(chan error, 1)}
-	s.commit.commit([]*writeReq{r, {ctx: t.Context(), fn: insert("ok"), done: make(chan error, 1)}})
+	s.commit.commit([]*writeReq{r, {ctx: t.Context(), fn: insert("ok"), done: make(chan error, 1)}}, false)
 	if err := <-r.done; !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled write: %v", err)
 	}
@@ -234,7 +234,7 @@ func TestCommitter_singleWriteFailures(t *testing.T) {
 		for _, r := range batch {
 			r.ctx, r.done = t.Context(), make(chan error, 1)
 		}
-		s.commit.commit(batch)
+		s.commit.commit(batch, false)
 		var errs []error
 		for _, r := range batch {
 			errs = append(errs, <-r.done)
@@ -350,5 +350,48 @@ func TestWALSyncer_symlinkedDatabase(t *testing.T) {
 	real, err := os.Stat(filepath.Join(dir, "data", "kiln.db-wal"))
 	if err != nil || !os.SameFile(open, real) {
 		t.Errorf("the store fsyncs %v, not the WAL beside the link's target (%v)", open.Name(), err)
+	}
+}
+
+// TestCommitter_writesDuringAnFsyncShareOneCommit holds the WAL syncer inside an fsync and
+// writes meanwhile: the writes run at once (their early answers come back) but stay in one
+// open transaction, invisible to readers, which commits once when the syncer is free.
+func TestCommitter_writesDuringAnFsyncShareOneCommit(t *testing.T) {
+	s := openSQLite(t)
+	w := s.commit.wal
+	entered, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	synced := w.sync
+	w.sync = func() error { // the writes below publish this to the syncer
+		once.Do(func() { close(entered); <-release })
+		return synced()
+	}
+	first := make(chan error, 1)
+	go func() { first <- s.commit.do(t.Context(), insert("a"), true) }()
+	<-entered
+	before := s.commit.commits.Load()
+	for _, k := range []string{"b", "c", "d", "e", "f"} {
+		if err := s.commit.do(Early(t.Context()), insert(k), true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := keys(t, s); got != "a" {
+		t.Errorf("while the syncer is busy, readers see %q, want only the committed a", got)
+	}
+	if n := s.commit.commits.Load() - before; n != 0 {
+		t.Errorf("%d commits while the syncer was busy, want the writes held in one transaction", n)
+	}
+	close(release)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if err := s.commit.do(t.Context(), func(*tx) error { return nil }, true); err != nil {
+		t.Fatal(err)
+	}
+	if n := s.commit.commits.Load() - before; n > 2 {
+		t.Errorf("five writes made during one fsync took %d commits, want one (and one for the last write)", n)
+	}
+	if got := keys(t, s); got != "a,b,c,d,e,f" {
+		t.Errorf("after the fsync, readers see %q", got)
 	}
 }

@@ -12,7 +12,7 @@ func TestMigrate(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db storetest.DB) {
 		s := db.Open(t)
 		v, err := s.SchemaVersion(t.Context())
-		if err != nil || v != 3 {
+		if err != nil || v != 4 {
 			t.Fatalf("SchemaVersion = %d, %v", v, err)
 		}
 		if s.Dialect() != db.Name {
@@ -59,4 +59,36 @@ func TestOpenConcurrently(t *testing.T) {
 			t.Fatalf("types: %+v, %v", types, err)
 		}
 	})
+}
+
+// TestIndexesServeTheirQueries checks, on SQLite, that the lighter indexes of migration 0004
+// still serve the queries they exist for: a partial index is used only when the query implies
+// its condition.
+func TestIndexesServeTheirQueries(t *testing.T) {
+	db := storetest.SQLite(t)
+	db.Open(t)
+	raw := db.Raw(t)
+	for _, tt := range []struct{ query, index string }{
+		{"SELECT COUNT(*) FROM volumes WHERE snapshot_id = 'x' AND status = 'creating' AND deleted_at IS NULL", "volumes_snapshot"},
+		{"SELECT COUNT(*) FROM volumes WHERE source_volid = 'x' AND status = 'creating' AND deleted_at IS NULL", "volumes_source"},
+		{"SELECT id FROM flow_journal WHERE owner = 'h' ORDER BY updated_at, id", "flow_journal_owner"},
+	} {
+		rows, err := raw.Query("EXPLAIN QUERY PLAN " + tt.query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		if !strings.Contains(strings.Join(plan, "; "), "INDEX "+tt.index) {
+			t.Errorf("%s\nplan %q does not use %s", tt.query, plan, tt.index)
+		}
+	}
 }

@@ -17,6 +17,10 @@ type stmtCache struct {
 	db *sql.DB
 	mu sync.Mutex
 	m  map[string]*sql.Stmt
+	// closed stops new prepares; preparing counts those running, which close waits for: one
+	// may be opening a connection, and with it the database's files.
+	closed    bool
+	preparing sync.WaitGroup
 }
 
 // maxStmts bounds a cache. Queries are built from a fixed set of fragments, so the bound is
@@ -39,11 +43,11 @@ func (c *stmtCache) get(q string) *sql.Stmt {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if st, ok := c.m[q]; ok || len(c.m) >= maxStmts {
+	if st, ok := c.m[q]; ok || len(c.m) >= maxStmts || c.closed {
 		return st
 	}
 	c.m[q] = nil // pending
-	go c.prepare(q)
+	c.preparing.Go(func() { c.prepare(q) })
 	return nil
 }
 
@@ -61,11 +65,15 @@ func (c *stmtCache) prepare(q string) {
 	c.m[q] = st
 }
 
-// close closes every cached statement.
+// close waits for the prepares running and closes every cached statement.
 func (c *stmtCache) close() {
 	if c == nil {
 		return
 	}
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+	c.preparing.Wait()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for q, st := range c.m {

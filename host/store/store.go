@@ -323,7 +323,12 @@ func closeRows(rows *sql.Rows) error {
 }
 
 // queryRow runs a one-row read outside any transaction.
+//
+// The query runs without ctx's cancellation (its values stay): a cancellable context costs
+// every query two goroutines, database/sql's and the SQLite driver's, each started and woken
+// to watch for an end that a lookup of one row never waits for.
 func (s *Store) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	ctx = context.WithoutCancel(ctx)
 	q = s.d.rebind(q)
 	if st := s.rstmts.get(q); st != nil {
 		return st.QueryRowContext(ctx, args...)

@@ -14,7 +14,8 @@ import (
 // writer commits with synchronous=NORMAL — the WAL frames are written, not synced — and goes
 // on to the next batch, while this goroutine fsyncs the WAL file once for every batch
 // committed since its last fsync, and only then tells those batches' writers their outcome.
-// An fsync of the WAL covers every frame written before it began, so no write is reported
+// (While it is busy the writer keeps its next batch's transaction open, so that an fsync
+// usually covers one commit: committer.run.) An fsync of the WAL covers every frame written before it began, so no write is reported
 // durable before it is: what a caller is told is what synchronous=FULL would have told it.
 //
 // What differs from FULL: other connections see a committed batch before the fsync, so a
@@ -32,6 +33,11 @@ type walSyncer struct {
 	f         *os.File
 	batches   chan syncedBatch
 	done      chan struct{}
+	// sync makes the log durable: syncWAL, or a stand-in in tests.
+	sync func() error
+	// ready holds a token while the syncer is free: it has made every batch handed to it
+	// durable. The committer takes it to commit (committer.run).
+	ready chan struct{}
 }
 
 // syncedBatch is a batch waiting to be answered: after the fsync that makes it durable when it
@@ -43,7 +49,10 @@ type syncedBatch struct {
 }
 
 func newWALSyncer(c *committer, path string) *walSyncer {
-	w := &walSyncer{c: c, path: path, batches: make(chan syncedBatch, maxBatch), done: make(chan struct{})}
+	w := &walSyncer{c: c, path: path, batches: make(chan syncedBatch, maxBatch), done: make(chan struct{}),
+		ready: make(chan struct{}, 1)}
+	w.sync = w.syncWAL
+	w.ready <- struct{}{}
 	go w.loop()
 	return w
 }
@@ -51,6 +60,16 @@ func newWALSyncer(c *committer, path string) *walSyncer {
 // after hands a batch to the syncer, which answers it in order.
 func (w *walSyncer) after(batch []*writeReq, errs []error, committed bool) {
 	w.batches <- syncedBatch{batch, errs, committed}
+}
+
+// take takes the ready token if the syncer is free, and reports whether it did.
+func (w *walSyncer) take() bool {
+	select {
+	case <-w.ready:
+		return true
+	default:
+		return false
+	}
 }
 
 // stop ends the syncer once it has synced and delivered every batch handed to it.
@@ -93,15 +112,21 @@ func (w *walSyncer) loop() {
 			}
 			deliver(p.batch, p.errs)
 		}
+		if len(w.batches) == 0 {
+			select {
+			case w.ready <- struct{}{}:
+			default: // not taken since the last time
+			}
+		}
 	}
 }
 
-// sync fsyncs the WAL, opening it on first use, and again whenever the file at its path is
+// syncWAL fsyncs the WAL, opening it on first use, and again whenever the file at its path is
 // no longer the one open (SQLite recreated it). The path is resolved through symbolic links,
 // as SQLite resolves the database's. A commit in WAL mode always leaves a WAL, so a missing
 // one is an error, not a reason to skip the fsync. SQLite fsyncs the WAL's directory entry
 // when it creates the file.
-func (w *walSyncer) sync() error {
+func (w *walSyncer) syncWAL() error {
 	if w.wal == "" {
 		path, err := walPath(w.path)
 		if err != nil {
@@ -125,7 +150,7 @@ func (w *walSyncer) sync() error {
 			return err
 		}
 	}
-	return w.f.Sync()
+	return datasync(w.f)
 }
 
 // walPath is the WAL of the database at db: beside the file db resolves to.
