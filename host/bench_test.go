@@ -157,12 +157,15 @@ func createAndWait(b *testing.B, c *benchConn, due time.Time) time.Duration {
 	}
 	for {
 		var got struct{ Volume struct{ Status string } }
-		c.do(b, "GET", "/v3/admin/volumes/"+created.Volume.ID, "", &got)
-		switch got.Volume.Status {
-		case "available":
+		code := c.do(b, "GET", "/v3/admin/volumes/"+created.Volume.ID, "", &got)
+		switch {
+		case got.Volume.Status == "available":
 			return time.Since(start)
-		case "error":
+		case got.Volume.Status == "error":
 			b.Errorf("volume %s went to error", created.Volume.ID)
+			return 0
+		case time.Since(start) > time.Minute:
+			b.Errorf("volume %s not available after a minute: GET answers %d, status %q", created.Volume.ID, code, got.Volume.Status)
 			return 0
 		}
 		time.Sleep(pollEvery)

@@ -44,6 +44,11 @@ type apiState struct {
 	Zone      string
 	// Volume is the row EntryCreateTask inserted.
 	Volume store.Volume
+	// fresh marks a flow this process started for a request, as opposed to one recovery
+	// resumed from the journal (unexported, so never journaled): its volume ID is new, so
+	// nothing of it can exist yet, and the tasks skip the reads that make a resumed run
+	// idempotent.
+	fresh bool
 }
 
 func (s *Service) apiFlow() *flow.Flow[apiState] {
@@ -204,9 +209,11 @@ func (s *Service) rollbackQuota(ctx context.Context, st *apiState, _ error) erro
 // createEntry inserts the row in `creating`, committing the reservation with it. A row that
 // exists already (a resumed flow) is taken as done.
 func (s *Service) createEntry(ctx context.Context, st *apiState) error {
-	if v, err := s.store.Volume(ctx, store.AllProjects(), st.VolumeID); err == nil {
-		st.Volume = v
-		return nil
+	if !st.fresh {
+		if v, err := s.store.Volume(ctx, store.AllProjects(), st.VolumeID); err == nil {
+			st.Volume = v
+			return nil
+		}
 	}
 	r := st.Request
 	v, err := s.store.CreateVolume(ctx, store.Volume{ID: st.VolumeID, ProjectID: r.ProjectID,
@@ -234,8 +241,10 @@ func (s *Service) discardEntry(ctx context.Context, st *apiState, _ error) error
 // from this flow's, so that a cast run again by recovery finds what the first one started.
 func (s *Service) castToScheduler(ctx context.Context, st *apiState) error {
 	id := st.FlowID + "-s"
-	if cast, err := s.alreadyCast(ctx, st.VolumeID, id); err != nil || cast {
-		return err
+	if !st.fresh {
+		if cast, err := s.alreadyCast(ctx, st.VolumeID, id); err != nil || cast {
+			return err
+		}
 	}
 	if err := s.castScheduleAs(id, st.VolumeID, retry{}, s.sched.TrySubmit); err != nil {
 		return fmt.Errorf("cast volume %s to the scheduler: %w", st.VolumeID, err)

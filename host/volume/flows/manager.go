@@ -40,6 +40,9 @@ type managerState struct {
 	Exited  bool
 	// Cleaned: the driver's volume was deleted after the failure.
 	Cleaned bool
+	// read is the row ExtractVolumeRefTask read, for ExtractVolumeSpecTask in the same run
+	// (unexported, so never journaled: a resumed run reads it again).
+	read *store.Volume
 }
 
 func (s *Service) managerFlow() *flow.Flow[managerState] {
@@ -80,7 +83,7 @@ func (s *Service) extractVolumeRef(ctx context.Context, st *managerState) error 
 	if v.Status != volume.StatusCreating && v.Status != volume.StatusAvailable {
 		return fmt.Errorf("volume %s is %s, not %s", v.ID, v.Status, volume.StatusCreating)
 	}
-	st.ProjectID = v.ProjectID
+	st.ProjectID, st.read = v.ProjectID, &v
 	st.Spec = sdk.CreateVolumeRequest{ID: v.ID, Name: v.Name, SizeBytes: v.SizeBytes, Pool: st.Pool,
 		Labels: map[string]string{"project": v.ProjectID, "volume_type": v.VolumeTypeID}}
 	return nil
@@ -89,10 +92,14 @@ func (s *Service) extractVolumeRef(ctx context.Context, st *managerState) error 
 // extractVolumeSpec completes the driver's request from the volume type (the provisioning
 // asked for) and the source (a snapshot or a volume), if any.
 func (s *Service) extractVolumeSpec(ctx context.Context, st *managerState) error {
-	v, err := s.store.Volume(ctx, store.AllProjects(), st.VolumeID)
-	if err != nil {
-		return fmt.Errorf("read volume %s: %w", st.VolumeID, err)
+	if st.read == nil {
+		v, err := s.store.Volume(ctx, store.AllProjects(), st.VolumeID)
+		if err != nil {
+			return fmt.Errorf("read volume %s: %w", st.VolumeID, err)
+		}
+		st.read = &v
 	}
+	v := *st.read
 	vt, err := s.store.VolumeType(ctx, v.VolumeTypeID)
 	if err != nil {
 		return fmt.Errorf("volume type of volume %s: %w", v.ID, err)

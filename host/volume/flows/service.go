@@ -141,7 +141,7 @@ func New(cfg Config) (*Service, error) {
 // volume in `creating` and casts it to the scheduler, and returns the row at once. The
 // volume reaches `available` or `error` later.
 func (s *Service) CreateVolume(ctx context.Context, req Request) (store.Volume, error) {
-	st := &apiState{FlowID: flow.NewID(), Request: req}
+	st := &apiState{FlowID: flow.NewID(), Request: req, fresh: true}
 	if err := s.api.Run(ctx, s.engine, st.FlowID, st); err != nil {
 		return store.Volume{}, err
 	}
