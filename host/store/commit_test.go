@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -393,5 +394,64 @@ func TestCommitter_writesDuringAnFsyncShareOneCommit(t *testing.T) {
 	}
 	if got := keys(t, s); got != "a,b,c,d,e,f" {
 		t.Errorf("after the fsync, readers see %q", got)
+	}
+}
+
+// TestWALSyncer_defersBatchesNobodyWaitsFor: a batch of early-answered and staged writes
+// only is not fsynced on its own; the next write a caller waits for is, and covers it. With
+// nothing more written, the deferred batch is synced within maxDefer.
+func TestWALSyncer_defersBatchesNobodyWaitsFor(t *testing.T) {
+	s := openSQLite(t)
+	w := s.commit.wal
+	var syncs atomic.Int64
+	synced := w.sync
+	// Set before the writes below, which publish them to the syncer.
+	w.sync = func() error { syncs.Add(1); return synced() }
+	w.maxDefer = time.Hour
+	failed := make(chan error, 1)
+	if err := s.commit.stage(t.Context(), insert("a"), true, func(err error) { failed <- err }); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"b", "c"} {
+		if err := s.commit.do(Early(t.Context()), insert(k), true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.commit.do(Early(t.Context()), func(*tx) error { return nil }, true); err != nil {
+		t.Fatal(err)
+	}
+	if n := syncs.Load(); n != 0 {
+		t.Errorf("%d fsyncs for writes nobody waits for, want them deferred", n)
+	}
+	if err := s.commit.do(t.Context(), insert("d"), true); err != nil {
+		t.Fatal(err)
+	}
+	if n := syncs.Load(); n != 1 {
+		t.Errorf("%d fsyncs after a waited write, want exactly 1, covering the deferred ones", n)
+	}
+	if got := keys(t, s); got != "a,b,c,d" {
+		t.Errorf("rows %q", got)
+	}
+	select {
+	case err := <-failed:
+		t.Errorf("the staged write failed: %v", err)
+	default:
+	}
+}
+
+func TestWALSyncer_deferredBatchIsSyncedInTime(t *testing.T) {
+	s := openSQLite(t)
+	w := s.commit.wal
+	var syncs atomic.Int64
+	synced := w.sync
+	w.sync = func() error { syncs.Add(1); return synced() }
+	w.maxDefer = time.Millisecond
+	if err := s.commit.do(Early(t.Context()), insert("a"), true); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); syncs.Load() == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("a deferred batch was never synced")
+		}
 	}
 }

@@ -187,9 +187,13 @@ func (s *Service) deleteFromBackend(ctx context.Context, st *managerState, _ err
 
 // createOnFinish makes the volume `available` on its pool, records volume.create.end and has
 // the backend report its capacity. A volume already available there (a resumed flow) is done.
+//
+// The transition is answered early (store.Early): nothing outside the store acts on it, and
+// should it be lost with the machine before its fsync, recovery finds the flow at the
+// boundary before this task (or the durable one before the driver call) and runs it again.
 func (s *Service) createOnFinish(ctx context.Context, st *managerState) error {
 	where := store.PoolKey{Backend: st.Backend, Pool: st.Pool}.String()
-	_, err := s.store.TransitionVolume(ctx, store.AllProjects(), st.VolumeID, volume.CreateDone,
+	_, err := s.store.TransitionVolume(store.Early(ctx), store.AllProjects(), st.VolumeID, volume.CreateDone,
 		store.VolumeChange{Backend: &st.Backend, Pool: &st.Pool, ProviderData: orEmpty(st.ProviderData),
 			Attempt: where})
 	if err != nil && !s.alreadyDone(ctx, st) {
