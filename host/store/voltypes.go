@@ -23,13 +23,27 @@ type VolumeType struct {
 	UpdatedAt   time.Time
 }
 
-// NewID returns a random UUID (version 4), the form of every Kiln ID.
+// NewID returns a new UUID, the form of every Kiln ID: version 7 (RFC 9562), 48 bits of Unix
+// milliseconds then 74 random bits. Clients see an opaque UUID as from Cinder; the store sees
+// keys that grow with time, so the rows and index entries of the volumes being made (volumes,
+// claims, events, reservations) sit on the last pages of each index instead of a random page
+// each, and a commit writes a few pages for many volumes instead of one per volume per index.
 func NewID() string {
-	b := make([]byte, 16)
-	rand.Read(b)
-	b[6] = b[6]&0x0f | 0x40
+	b := timeOrdered(time.Now())
+	b[6] = b[6]&0x0f | 0x70
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
+
+// timeOrdered returns 16 bytes: t's Unix milliseconds, big-endian in the first 6, then random.
+func timeOrdered(t time.Time) [16]byte {
+	var b [16]byte
+	rand.Read(b[6:])
+	ms := uint64(t.UnixMilli())
+	for i := range 6 {
+		b[i] = byte(ms >> (40 - 8*i))
+	}
+	return b
 }
 
 func (s *Store) ensureDefaultType(ctx context.Context) error {

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"errors"
+	"regexp"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -148,5 +149,26 @@ func TestVolumeTypeName(t *testing.T) {
 	}
 	if _, err := s.VolumeTypeName(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("unknown type: %v", err)
+	}
+}
+
+func TestNewIDIsAVersion7UUIDThatGrowsWithTime(t *testing.T) {
+	re := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+	prev := store.NewID()
+	seen := map[string]bool{prev: true}
+	for range 1000 {
+		id := store.NewID()
+		if !re.MatchString(id) {
+			t.Fatalf("NewID() = %q, not a version 7 UUID", id)
+		}
+		if seen[id] {
+			t.Fatalf("NewID() repeated %q", id)
+		}
+		seen[id] = true
+		// Within one millisecond the order is random; across milliseconds IDs only grow.
+		if id[:13] < prev[:13] {
+			t.Fatalf("NewID() went back in time: %q after %q", id, prev)
+		}
+		prev = id
 	}
 }
