@@ -39,6 +39,8 @@ type committer struct {
 	stopped chan struct{}
 	// commits counts the transactions committed.
 	commits atomic.Int64
+	// linger is how long a transaction of lazy writes only stays open: maxLinger, or a test's.
+	linger time.Duration
 	// wal, when set, makes the database's write-ahead log durable itself: the writer
 	// commits without an fsync (synchronous=NORMAL) and the syncer fsyncs the log, once for
 	// every batch committed meanwhile, before the batch's writers hear of it (see walSyncer).
@@ -54,14 +56,27 @@ type writeReq struct {
 	failed func(error)
 	// early answers done as soon as fn ran (see Early); answered records that it did.
 	early, answered bool
+	// lazy lets the write wait in an open transaction for one that must commit (see Lazy).
+	lazy bool
 	// single marks a write of at most one statement, which runs without a savepoint: SQLite
 	// undoes a failed statement by itself. Should one fail, the batch fails, since SQLite
 	// rolls the whole transaction back on some errors and nothing would show it.
 	single bool
 }
 
-// earlyKey marks a context whose writes are answered early.
-type earlyKey struct{}
+// writeMode is how a context's SQLite writes are answered and committed.
+type writeMode int
+
+const (
+	waitWrite  writeMode = iota // answered once durable
+	earlyWrite                  // Early
+	lazyWrite                   // Lazy
+)
+
+// modeKey is the context key of a writeMode.
+type modeKey struct{}
+
+func modeOf(ctx context.Context) writeMode { m, _ := ctx.Value(modeKey{}).(writeMode); return m }
 
 // Early returns a context under which SQLite writes return as soon as they ran in the group
 // commit's current batch, before the batch commits; elsewhere it changes nothing. The caller
@@ -74,9 +89,19 @@ type earlyKey struct{}
 // A batch that answered early writes and then fails to commit breaks the store: every later
 // write fails, since callers went on as if those writes were made (as PostgreSQL stops on a
 // failed fsync). That takes an I/O error or a full disk at COMMIT.
-func Early(ctx context.Context) context.Context { return context.WithValue(ctx, earlyKey{}, true) }
+func Early(ctx context.Context) context.Context { return context.WithValue(ctx, modeKey{}, earlyWrite) }
 
-func isEarly(ctx context.Context) bool { v, _ := ctx.Value(earlyKey{}).(bool); return v }
+// Lazy returns a context under which SQLite writes are answered early (see Early) and, in
+// addition, need not be committed at once: the transaction they ran in may stay open, for at
+// most maxLinger, until a write that must commit joins it — one a caller waits for, or an
+// early one, whose effect readers should see soon. Use it for a write that a later write of
+// the same caller, one that waits, follows shortly (a reservation before the volume row, a
+// placement before the manager's saved boundary): they share a commit instead of taking one
+// each. Staged writes are lazy too.
+func Lazy(ctx context.Context) context.Context { return context.WithValue(ctx, modeKey{}, lazyWrite) }
+
+// maxLinger bounds how long a transaction of lazy writes only stays open.
+const maxLinger = 5 * time.Millisecond
 
 // maxBatch bounds the writes in one transaction, so that a long queue still commits often.
 const maxBatch = 64
@@ -86,7 +111,7 @@ var errClosed = errors.New("the store is closed")
 
 func newCommitter(s *Store, db string) *committer {
 	c := &committer{s: s, reqs: make(chan *writeReq, maxBatch), quit: make(chan struct{}),
-		stopped: make(chan struct{})}
+		stopped: make(chan struct{}), linger: maxLinger}
 	if db != "" {
 		c.wal = newWALSyncer(c, db)
 	}
@@ -99,7 +124,9 @@ func newCommitter(s *Store, db string) *committer {
 // whole transaction and the other writes with it. A ctx that ends before fn starts fails the
 // write without running it.
 func (c *committer) do(ctx context.Context, fn func(*tx) error, single bool) error {
-	r := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1), early: isEarly(ctx), single: single}
+	mode := modeOf(ctx)
+	r := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1), early: mode != waitWrite, lazy: mode == lazyWrite,
+		single: single}
 	if err := c.queue(r); err != nil {
 		return err
 	}
@@ -109,7 +136,7 @@ func (c *committer) do(ctx context.Context, fn func(*tx) error, single bool) err
 // stage queues fn for the next batch and returns at once. The write commits with its batch,
 // before any write queued after it; a failure goes to failed, on the committer's goroutine.
 func (c *committer) stage(ctx context.Context, fn func(*tx) error, single bool, failed func(error)) error {
-	return c.queue(&writeReq{ctx: ctx, fn: fn, failed: failed, single: single})
+	return c.queue(&writeReq{ctx: ctx, fn: fn, failed: failed, single: single, lazy: true})
 }
 
 func (c *committer) queue(r *writeReq) error {
@@ -252,7 +279,7 @@ func deliver(batch []*writeReq, errs []error) {
 		case r.answered:
 		case r.done != nil:
 			r.done <- errs[i]
-		case errs[i] != nil:
+		case errs[i] != nil && r.failed != nil:
 			r.failed(errs[i])
 		}
 	}
@@ -275,10 +302,13 @@ func (c *committer) run(batch []*writeReq, grow bool) ([]*writeReq, []error, boo
 	if err != nil {
 		return batch, errs, false, err
 	}
-	// Ready now, the syncer takes this commit at once: nothing else joins it.
-	grow = grow && c.wal != nil && !c.wal.take()
+	// token: the syncer is free to take this commit (walSyncer.ready); there is none to wait
+	// for without grow or without a syncer. lazy: every write so far may wait in the open
+	// transaction for one that must commit (Lazy).
+	token := !grow || c.wal == nil || c.wal.take()
+	lazy := grow && !slices.ContainsFunc(batch, func(r *writeReq) bool { return !r.lazy })
 	t := &tx{tx: sqlTx, d: c.s.d, ctx: ctx, stmts: c.s.wstmts}
-	alone := len(batch) == 1 && !grow
+	alone := len(batch) == 1 && token && !lazy
 	ok := 0
 	write := func(i int, r *writeReq) error {
 		if errs[i] = r.ctx.Err(); errs[i] != nil {
@@ -308,15 +338,28 @@ func (c *committer) run(batch []*writeReq, grow bool) ([]*writeReq, []error, boo
 			return batch, errs, false, errors.Join(err, ignoreDone(sqlTx.Rollback()))
 		}
 	}
-	for grow && len(batch) < maxBatch {
+	var linger <-chan time.Time
+	if lazy {
+		timer := time.NewTimer(c.linger)
+		defer timer.Stop()
+		linger = timer.C
+	}
+	for (lazy || !token) && len(batch) < maxBatch {
+		var ready <-chan struct{}
+		if !token {
+			ready = c.wal.ready
+		}
 		select {
-		case <-c.wal.ready:
-			grow = false
+		case <-ready:
+			token = true
+		case <-linger:
+			lazy = false
 		case r := <-c.reqs:
 			batch, errs = append(batch, r), append(errs, nil)
 			if err := write(len(batch)-1, r); err != nil {
 				return batch, errs, false, errors.Join(err, ignoreDone(sqlTx.Rollback()))
 			}
+			lazy = lazy && r.lazy
 		}
 	}
 	if ok == 0 {

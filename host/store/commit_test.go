@@ -455,3 +455,44 @@ func TestWALSyncer_deferredBatchIsSyncedInTime(t *testing.T) {
 		}
 	}
 }
+
+// TestCommitter_lazyWritesWaitForOneThatMustCommit: lazy and staged writes stay in the open
+// transaction, unseen by readers, until a write that must commit joins them; they then share
+// its commit. Alone, they commit after the linger.
+func TestCommitter_lazyWritesWaitForOneThatMustCommit(t *testing.T) {
+	s := openSQLite(t)
+	s.commit.linger = time.Hour // set before the writes below, which publish it
+	before := s.commit.commits.Load()
+	if err := s.commit.do(Lazy(t.Context()), insert("a"), true); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.commit.stage(t.Context(), insert("b"), true, func(err error) { t.Error(err) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.commit.do(Lazy(t.Context()), insert("c"), true); err != nil {
+		t.Fatal(err)
+	}
+	if got := keys(t, s); got != "" {
+		t.Errorf("readers see %q before a write that must commit, want nothing", got)
+	}
+	if err := s.commit.do(t.Context(), insert("d"), true); err != nil {
+		t.Fatal(err)
+	}
+	if got := keys(t, s); got != "a,b,c,d" {
+		t.Errorf("after a waited write, readers see %q", got)
+	}
+	if n := s.commit.commits.Load() - before; n != 1 {
+		t.Errorf("%d commits for three lazy writes and a waited one, want 1", n)
+	}
+
+	s2 := openSQLite(t)
+	s2.commit.linger = time.Millisecond
+	if err := s2.commit.do(Lazy(t.Context()), insert("e"), true); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); keys(t, s2) != "e"; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("a lazy write alone was never committed")
+		}
+	}
+}

@@ -195,10 +195,11 @@ func (s *Service) resolveZone(vt store.VolumeType, zone string) (string, error) 
 }
 
 // reserveQuota holds the volume's usage for this flow; reserving again replaces it. The
-// reservation is answered early (store.Early): EntryCreateTask's write, which waits, makes it
-// durable before anything outside the store sees the volume.
+// reservation is answered early and may wait for a commit (store.Lazy): EntryCreateTask's
+// write, which waits, commits it and makes it durable before anything outside the store sees
+// the volume.
 func (s *Service) reserveQuota(ctx context.Context, st *apiState) error {
-	return s.store.Reserve(store.Early(ctx), store.Reservation{FlowID: st.FlowID, ProjectID: st.Request.ProjectID,
+	return s.store.Reserve(store.Lazy(ctx), store.Reservation{FlowID: st.FlowID, ProjectID: st.Request.ProjectID,
 		Deltas: store.VolumeDeltas(st.TypeName, st.SizeBytes), VolumeGigabytes: st.Request.SizeGiB})
 }
 

@@ -91,10 +91,10 @@ func (s *Service) specFailed(ctx context.Context, st *scheduleState, failure err
 }
 
 // scheduleVolume places the volume and casts it to the volume queue. The placement is
-// answered early (store.Early): the manager flow saves its boundary before it calls the driver,
-// which makes the claim durable first.
+// answered early and may wait for a commit (store.Lazy): the manager flow saves its boundary
+// before it calls the driver, which commits the claim and makes it durable first.
 func (s *Service) scheduleVolume(ctx context.Context, st *scheduleState) error {
-	claim, err := s.store.Place(store.Early(ctx), store.PlaceRequest{VolumeID: st.VolumeID, FlowID: st.FlowID,
+	claim, err := s.store.Place(store.Lazy(ctx), store.PlaceRequest{VolumeID: st.VolumeID, FlowID: st.FlowID,
 		Bytes: st.Request.Size}, s.decide(st.Request))
 	if err != nil {
 		return err
