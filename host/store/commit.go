@@ -78,6 +78,14 @@ type modeKey struct{}
 
 func modeOf(ctx context.Context) writeMode { m, _ := ctx.Value(modeKey{}).(writeMode); return m }
 
+// waited undoes Early and Lazy for the writes under ctx: they are answered once durable.
+func waited(ctx context.Context) context.Context {
+	if modeOf(ctx) == waitWrite {
+		return ctx
+	}
+	return context.WithValue(ctx, modeKey{}, waitWrite)
+}
+
 // Early returns a context under which SQLite writes return as soon as they ran in the group
 // commit's current batch, before the batch commits; elsewhere it changes nothing. The caller
 // sees the write's outcome (a refused quota, a placement) at once, and the write becomes
@@ -134,7 +142,8 @@ func (c *committer) do(ctx context.Context, fn func(*tx) error, single bool) err
 }
 
 // stage queues fn for the next batch and returns at once. The write commits with its batch,
-// before any write queued after it; a failure goes to failed, on the committer's goroutine.
+// before any write queued after it; a failure goes to failed (when not nil), on the goroutine
+// that answers batches — the WAL syncer's, up to maxDefer after the commit, when there is one.
 func (c *committer) stage(ctx context.Context, fn func(*tx) error, single bool, failed func(error)) error {
 	return c.queue(&writeReq{ctx: ctx, fn: fn, failed: failed, single: single, lazy: true})
 }
@@ -311,7 +320,11 @@ func (c *committer) run(batch []*writeReq, grow bool) ([]*writeReq, []error, boo
 	alone := len(batch) == 1 && token && !lazy
 	ok := 0
 	write := func(i int, r *writeReq) error {
+		if err := c.brokenErr(); err != nil {
+			return err // a failed fsync meanwhile: nothing more may be written
+		}
 		if errs[i] = r.ctx.Err(); errs[i] != nil {
+			lazy = false
 			return nil
 		}
 		t.now = c.s.now().Truncate(time.Microsecond)
@@ -327,9 +340,14 @@ func (c *committer) run(batch []*writeReq, grow bool) ([]*writeReq, []error, boo
 		if errs[i] == nil {
 			ok++
 		}
-		if r.early {
-			r.done <- errs[i]
+		// Only a success is answered early. A refusal may rest on an earlier write of the
+		// open transaction: it is answered, as a waited write is, after the fsync covering it.
+		if r.early && errs[i] == nil {
+			r.done <- nil
 			r.answered = true
+		}
+		if !r.lazy || errs[i] != nil {
+			lazy = false
 		}
 		return nil
 	}
@@ -364,6 +382,9 @@ func (c *committer) run(batch []*writeReq, grow bool) ([]*writeReq, []error, boo
 	}
 	if ok == 0 {
 		return batch, errs, false, ignoreDone(sqlTx.Rollback())
+	}
+	if err := c.brokenErr(); err != nil {
+		return batch, errs, false, errors.Join(err, ignoreDone(sqlTx.Rollback()))
 	}
 	if err := sqlTx.Commit(); err != nil {
 		return batch, errs, false, err

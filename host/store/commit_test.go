@@ -496,3 +496,58 @@ func TestCommitter_lazyWritesWaitForOneThatMustCommit(t *testing.T) {
 		}
 	}
 }
+
+// TestWALSyncer_noDurableAnswerAfterAFailedFsync: once an fsync failed, a write that was
+// already in the open transaction is not told it is durable, even if a later fsync would
+// succeed (Linux reports a writeback error once per open file).
+func TestWALSyncer_noDurableAnswerAfterAFailedFsync(t *testing.T) {
+	s := openSQLite(t)
+	w := s.commit.wal
+	entered, release := make(chan struct{}), make(chan struct{})
+	var calls atomic.Int64
+	synced := w.sync
+	w.sync = func() error {
+		if calls.Add(1) == 1 {
+			close(entered)
+			<-release
+			return errors.New("EIO")
+		}
+		return synced()
+	}
+	first := make(chan error, 1)
+	go func() { first <- s.commit.do(t.Context(), insert("a"), true) }()
+	<-entered
+	ran, second := make(chan struct{}), make(chan error, 1)
+	go func() {
+		second <- s.commit.do(t.Context(), func(tx *tx) error { close(ran); return insert("b")(tx) }, true)
+	}()
+	<-ran // b waits in the open transaction for the syncer
+	close(release)
+	if err := <-first; err == nil {
+		t.Error("a was told it is durable after its fsync failed")
+	}
+	if err := <-second; err == nil {
+		t.Error("b was told it is durable after the store broke down")
+	}
+}
+
+// TestCommitter_lazyRefusalWaitsForTheFsync: an early or lazy write that fails is answered as
+// a waited one is, after the fsync covering the writes its refusal may rest on.
+func TestCommitter_lazyRefusalWaitsForTheFsync(t *testing.T) {
+	s := openSQLite(t)
+	w := s.commit.wal
+	var syncs atomic.Int64
+	synced := w.sync
+	w.sync = func() error { syncs.Add(1); return synced() }
+	w.maxDefer, s.commit.linger = time.Hour, time.Millisecond
+	if err := s.commit.do(Lazy(t.Context()), insert("q"), true); err != nil {
+		t.Fatal(err)
+	}
+	err := s.commit.do(Lazy(t.Context()), insert("q"), true)
+	if err == nil {
+		t.Fatal("a duplicate key was not refused")
+	}
+	if syncs.Load() == 0 {
+		t.Errorf("the refusal %v was answered before any fsync", err)
+	}
+}

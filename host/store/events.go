@@ -38,14 +38,21 @@ func (s *Store) addEvent(e *Event) func(*tx) error {
 
 // StageEvent adds e without waiting for it to be durable: on SQLite it joins the group
 // commit's next batch, ahead of every write queued after it, and failed hears of its failure
-// (elsewhere it is AddEvent). For events whose loss in a crash costs nothing but the record.
+// (elsewhere it is AddEvent); failed may be nil. For events whose loss in a crash costs
+// nothing but the record.
 func (s *Store) StageEvent(ctx context.Context, e Event, failed func(error)) error {
 	if s.commit == nil {
 		_, err := s.AddEvent(ctx, e)
 		return err
 	}
 	fn := s.addEvent(&e)
-	return s.commit.stage(ctx, fn, true, func(err error) { failed(wrap("add event "+e.Kind+" of volume "+e.VolumeID, err)) })
+	// The event must not fail for its caller's cancellation: a staged write that fails stops
+	// the store.
+	return s.commit.stage(context.WithoutCancel(ctx), fn, true, func(err error) {
+		if failed != nil {
+			failed(wrap("add event "+e.Kind+" of volume "+e.VolumeID, err))
+		}
+	})
 }
 
 // Events lists a volume's events in the order they were added.

@@ -176,7 +176,7 @@ func (j *Journal) Sync(ctx context.Context) error {
 	if j.s.commit == nil {
 		return nil
 	}
-	return j.s.commit.do(ctx, func(*tx) error { return nil }, true)
+	return j.s.commit.do(waited(ctx), func(*tx) error { return nil }, true)
 }
 
 // Has reports whether any of the flows ids is unfinished in the owner's journal. It reads what

@@ -38,9 +38,13 @@ type walSyncer struct {
 	sync func() error
 	// maxDefer is how long a batch nobody waits for may stay unsynced (see loop).
 	maxDefer time.Duration
-	// ready holds a token while the syncer is free: it has made every batch handed to it
-	// durable. The committer takes it to commit (committer.run).
+	// ready holds a token while the syncer is free: it has answered, or deferred (see loop),
+	// every batch handed to it. The committer takes it to commit (committer.run).
 	ready chan struct{}
+	// lost is the first failed fsync's error. Linux reports a writeback error once per open
+	// file, so a later fsync may succeed over pages the kernel dropped: after one failure no
+	// commit is ever reported durable again.
+	lost error
 }
 
 // syncedBatch is a batch waiting to be answered: after the fsync that makes it durable when it
@@ -154,9 +158,10 @@ func urgent(b syncedBatch) bool {
 
 // answer fsyncs the log if one of pending committed, and delivers every outcome in order.
 func (w *walSyncer) answer(pending []syncedBatch) {
-	var err error
-	if slices.ContainsFunc(pending, func(b syncedBatch) bool { return b.committed }) {
+	err := w.lost
+	if err == nil && slices.ContainsFunc(pending, func(b syncedBatch) bool { return b.committed }) {
 		if err = w.sync(); err != nil {
+			w.lost = err
 			w.c.breakDown(fmt.Errorf("fsync of the write-ahead log of %s: %w", w.path, err))
 		}
 	}
