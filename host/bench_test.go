@@ -44,8 +44,10 @@ func BenchmarkCreateToAvailable(b *testing.B) {
 	done := make(chan error, 1)
 	go func() { done <- agentCommand(ctx, []string{"-config", cfg}, io.Discard) }()
 	defer func() { cancel(); <-done }()
-	for poolCount(addr) != 1 {
-		time.Sleep(20 * time.Millisecond)
+	for deadline := time.Now().Add(30 * time.Second); poolCount(addr) != 1; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			b.Fatalf("the agent shows %d pools after 30 s, want the fake backend's 1", poolCount(addr))
+		}
 	}
 	if code := dialBench(b, addr).do(b, "PUT", "/v3/admin/os-quota-sets/admin",
 		`{"quota_set": {"volumes": -1, "gigabytes": -1}}`, nil); code != 200 {
