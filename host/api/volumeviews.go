@@ -11,33 +11,67 @@ import (
 
 const timeFormat = "2006-01-02T15:04:05.000000"
 
+// volumeJSON is Cinder's detailed volume. A struct rather than a map: encoding a map sorts its
+// keys on every request, and the volume is the body of every status poll. The fields are in
+// the order encoding a map gave them (alphabetical), so the bytes are the same.
+type volumeJSON struct {
+	Attachments       []any               `json:"attachments"`
+	AvailabilityZone  string              `json:"availability_zone"`
+	Bootable          string              `json:"bootable"`
+	ConsistencyGroup  any                 `json:"consistencygroup_id"`
+	CreatedAt         string              `json:"created_at"`
+	Description       string              `json:"description"`
+	Encrypted         bool                `json:"encrypted"`
+	ID                string              `json:"id"`
+	Links             []map[string]string `json:"links"`
+	Metadata          map[string]string   `json:"metadata"`
+	MigrationStatus   any                 `json:"migration_status"`
+	Multiattach       bool                `json:"multiattach"`
+	Name              string              `json:"name"`
+	*volumeAdminJSON                      // admins only; nil leaves its keys out
+	TenantID          string              `json:"os-vol-tenant-attr:tenant_id"`
+	ReplicationStatus string              `json:"replication_status"`
+	Size              int64               `json:"size"`
+	SnapshotID        any                 `json:"snapshot_id"`
+	SourceVolID       any                 `json:"source_volid"`
+	Status            string              `json:"status"`
+	UpdatedAt         any                 `json:"updated_at"`
+	UserID            string              `json:"user_id"`
+	VolumeType        string              `json:"volume_type"`
+}
+
+// volumeAdminJSON is what admins also see: where the volume lives and, under Kiln's own keys,
+// its scheduling attempts and last error.
+type volumeAdminJSON struct {
+	Host      any      `json:"os-vol-host-attr:host"`
+	Attempted []string `json:"os-vol-kiln-attr:attempted"`
+	Attempts  int64    `json:"os-vol-kiln-attr:attempts"`
+	Fault     any      `json:"os-vol-kiln-attr:fault"`
+}
+
 // volumeView is Cinder's detailed volume; admins also see where it lives and, under Kiln's own
 // keys, its scheduling attempts and last error.
-func (s *Server) volumeView(r *http.Request, v store.Volume) map[string]any {
+func (s *Server) volumeView(r *http.Request, v store.Volume) *volumeJSON {
 	meta := v.Metadata
 	if meta == nil {
 		meta = map[string]string{}
 	}
-	view := map[string]any{
-		"id": v.ID, "name": v.Name, "description": v.Description, "size": v.SizeBytes / gibBytes,
-		"status": string(v.Status), "availability_zone": v.AvailabilityZone,
-		"volume_type": s.typeName(r, v.VolumeTypeID), "metadata": meta,
-		"snapshot_id": nilIfEmpty(v.SnapshotID), "source_volid": nilIfEmpty(v.SourceVolumeID),
-		"bootable": "false", "encrypted": false, "multiattach": false, "attachments": []any{},
-		"replication_status": "disabled", "migration_status": nil, "consistencygroup_id": nil,
-		"user_id": v.UserID, "os-vol-tenant-attr:tenant_id": v.ProjectID,
-		"created_at": v.CreatedAt.UTC().Format(timeFormat), "updated_at": nilTime(v),
-		"links": links(r, "volumes", v.ID),
+	view := &volumeJSON{
+		ID: v.ID, Name: v.Name, Description: v.Description, Size: v.SizeBytes / gibBytes,
+		Status: string(v.Status), AvailabilityZone: v.AvailabilityZone,
+		VolumeType: s.typeName(r, v.VolumeTypeID), Metadata: meta,
+		SnapshotID: nilIfEmpty(v.SnapshotID), SourceVolID: nilIfEmpty(v.SourceVolumeID),
+		Bootable: "false", Attachments: []any{}, ReplicationStatus: "disabled",
+		UserID: v.UserID, TenantID: v.ProjectID,
+		CreatedAt: v.CreatedAt.UTC().Format(timeFormat), UpdatedAt: nilTime(v),
+		Links: links(r, "volumes", v.ID),
 	}
 	if identity(r.Context()).Admin {
-		host := any(nil)
+		admin := &volumeAdminJSON{Attempts: int64(v.Attempts), Attempted: v.Attempted, Fault: nilIfEmpty(v.Fault)}
 		if v.Backend != "" {
-			host = v.Backend + "#" + v.Pool
+			admin.Host = v.Backend + "#" + v.Pool
 		}
-		view["os-vol-host-attr:host"] = host
-		view["os-vol-kiln-attr:attempts"] = v.Attempts
-		view["os-vol-kiln-attr:attempted"] = v.Attempted
-		view["os-vol-kiln-attr:fault"] = nilIfEmpty(v.Fault)
+		view.volumeAdminJSON = admin
 	}
 	return view
 }
