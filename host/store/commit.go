@@ -377,7 +377,6 @@ func (c *committer) run(batch []*writeReq, grow bool) ([]*writeReq, []error, boo
 			if err := write(len(batch)-1, r); err != nil {
 				return batch, errs, false, errors.Join(err, ignoreDone(sqlTx.Rollback()))
 			}
-			lazy = lazy && r.lazy
 		}
 	}
 	if ok == 0 {

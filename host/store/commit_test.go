@@ -27,6 +27,17 @@ func openSQLite(t *testing.T) *Store {
 	return s
 }
 
+// countSyncs counts the syncer's fsyncs from now on and sets how long it may defer one. Call
+// it before the test's writes, which publish both to the syncer.
+func countSyncs(s *Store, maxDefer time.Duration) *atomic.Int64 {
+	w := s.commit.wal
+	var syncs atomic.Int64
+	synced := w.sync
+	w.sync = func() error { syncs.Add(1); return synced() }
+	w.maxDefer = maxDefer
+	return &syncs
+}
+
 func insert(k string) func(*tx) error {
 	return func(t *tx) error {
 		_, err := t.exec("INSERT INTO t (k) VALUES (?)", k)
@@ -407,12 +418,7 @@ func TestCommitter_writesDuringAnFsyncShareOneCommit(t *testing.T) {
 // nothing more written, the deferred batch is synced within maxDefer.
 func TestWALSyncer_defersBatchesNobodyWaitsFor(t *testing.T) {
 	s := openSQLite(t)
-	w := s.commit.wal
-	var syncs atomic.Int64
-	synced := w.sync
-	// Set before the writes below, which publish them to the syncer.
-	w.sync = func() error { syncs.Add(1); return synced() }
-	w.maxDefer = time.Hour
+	syncs := countSyncs(s, time.Hour)
 	failed := make(chan error, 1)
 	if err := s.commit.stage(t.Context(), insert("a"), true, func(err error) { failed <- err }); err != nil {
 		t.Fatal(err)
@@ -446,11 +452,7 @@ func TestWALSyncer_defersBatchesNobodyWaitsFor(t *testing.T) {
 
 func TestWALSyncer_deferredBatchIsSyncedInTime(t *testing.T) {
 	s := openSQLite(t)
-	w := s.commit.wal
-	var syncs atomic.Int64
-	synced := w.sync
-	w.sync = func() error { syncs.Add(1); return synced() }
-	w.maxDefer = time.Millisecond
+	syncs := countSyncs(s, time.Millisecond)
 	if err := s.commit.do(Early(t.Context()), insert("a"), true); err != nil {
 		t.Fatal(err)
 	}
@@ -540,11 +542,8 @@ func TestWALSyncer_noDurableAnswerAfterAFailedFsync(t *testing.T) {
 // a waited one is, after the fsync covering the writes its refusal may rest on.
 func TestCommitter_lazyRefusalWaitsForTheFsync(t *testing.T) {
 	s := openSQLite(t)
-	w := s.commit.wal
-	var syncs atomic.Int64
-	synced := w.sync
-	w.sync = func() error { syncs.Add(1); return synced() }
-	w.maxDefer, s.commit.linger = time.Hour, time.Millisecond
+	syncs := countSyncs(s, time.Hour)
+	s.commit.linger = time.Millisecond
 	if err := s.commit.do(Lazy(t.Context()), insert("q"), true); err != nil {
 		t.Fatal(err)
 	}
