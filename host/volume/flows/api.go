@@ -49,6 +49,9 @@ type apiState struct {
 	// nothing of it can exist yet, and the tasks skip the reads that make a resumed run
 	// idempotent.
 	fresh bool
+	// specs are the extra specs of the type ExtractVolumeRequestTask resolved, handed on to
+	// the scheduler flow with the row (unexported too).
+	specs map[string]string
 }
 
 func (s *Service) apiFlow() *flow.Flow[apiState] {
@@ -113,7 +116,7 @@ func (s *Service) extractRequest(ctx context.Context, st *apiState) error {
 		st.VolumeID = store.NewID()
 	}
 	st.Request.SizeGiB = size
-	st.SizeBytes, st.TypeID, st.TypeName, st.Zone = size*store.GiB, vt.ID, vt.Name, zone
+	st.SizeBytes, st.TypeID, st.TypeName, st.Zone, st.specs = size*store.GiB, vt.ID, vt.Name, zone, vt.ExtraSpecs
 	return nil
 }
 
@@ -247,7 +250,11 @@ func (s *Service) castToScheduler(ctx context.Context, st *apiState) error {
 			return err
 		}
 	}
-	if err := s.castScheduleAs(id, st.VolumeID, retry{}, s.sched.TrySubmit); err != nil {
+	var h *handoff
+	if st.fresh { // every task ran in this process: the row and the type are as written and read
+		h = &handoff{volume: st.Volume, specs: st.specs}
+	}
+	if err := s.castScheduleAs(id, st.VolumeID, retry{}, h, s.sched.TrySubmit); err != nil {
 		return fmt.Errorf("cast volume %s to the scheduler: %w", st.VolumeID, err)
 	}
 	return nil

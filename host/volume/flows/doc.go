@@ -15,6 +15,10 @@
 //     attempt and the last error on the volume and either reschedules or ends in `error`; it
 //     never leaves the volume `creating`.
 //
+// Each cast hands the next flow the volume row and its type's extra specs as the casting flow
+// wrote or read them (handoff, schedule.go), as Cinder's API hands its scheduler the request
+// spec: a fresh create reads neither back. A resumed or rescheduled run reads both.
+//
 // Volumes from a snapshot or cloned from a volume go through the same three flows (source.go).
 // Deletes are volume_delete (delete.go); snapshots have snapshot_create (snapshot.go) and
 // snapshot_delete (snapshotdelete.go).

@@ -40,9 +40,11 @@ type managerState struct {
 	Exited  bool
 	// Cleaned: the driver's volume was deleted after the failure.
 	Cleaned bool
-	// read is the row ExtractVolumeRefTask read, for ExtractVolumeSpecTask in the same run
-	// (unexported, so never journaled: a resumed run reads it again).
-	read *store.Volume
+	// read is the row ExtractVolumeRefTask had, for ExtractVolumeSpecTask in the same run;
+	// handed is what the scheduler flow that cast this run passed on (handoff). Unexported, so
+	// never journaled: a resumed run reads them again.
+	read   *store.Volume
+	handed *handoff
 }
 
 func (s *Service) managerFlow() *flow.Flow[managerState] {
@@ -76,9 +78,9 @@ func recordFailure(exec func(context.Context, *managerState) error) func(context
 
 // extractVolumeRef reads the volume, which must still be `creating`.
 func (s *Service) extractVolumeRef(ctx context.Context, st *managerState) error {
-	v, err := s.store.Volume(ctx, store.AllProjects(), st.VolumeID)
+	v, err := s.handedVolume(ctx, st.VolumeID, st.handed)
 	if err != nil {
-		return fmt.Errorf("read volume %s: %w", st.VolumeID, err)
+		return err
 	}
 	if v.Status != volume.StatusCreating && v.Status != volume.StatusAvailable {
 		return fmt.Errorf("volume %s is %s, not %s", v.ID, v.Status, volume.StatusCreating)
@@ -100,11 +102,11 @@ func (s *Service) extractVolumeSpec(ctx context.Context, st *managerState) error
 		st.read = &v
 	}
 	v := *st.read
-	vt, err := s.store.VolumeType(ctx, v.VolumeTypeID)
+	specs, err := s.handedSpecs(ctx, v, st.handed)
 	if err != nil {
-		return fmt.Errorf("volume type of volume %s: %w", v.ID, err)
+		return err
 	}
-	switch vt.ExtraSpecs["provisioning:type"] {
+	switch specs["provisioning:type"] {
 	case "thin":
 		st.Spec.Thin = new(true)
 	case "thick":

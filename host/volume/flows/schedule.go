@@ -29,6 +29,46 @@ type scheduleState struct {
 	Request scheduler.Request
 	// Backend and Pool are where ScheduleCreateVolumeTask placed the volume.
 	Backend, Pool string
+	// handed is the volume and its type's extra specs as the API flow that cast this run wrote
+	// and read them, then as ExtractSchedulerSpecTask had them, for the manager flow.
+	handed *handoff
+}
+
+// handoff is what a flow passes the flow it casts in the same process: the volume row as it
+// wrote or read it, and its type's extra specs, so that the next flow does not read them back
+// (a read right after a write costs a reload of the reader's page cache). As in Cinder, where
+// the API hands the scheduler its request spec and the volume, the handed values are as of the
+// request: a concurrent change to the row is caught where it matters, by the compare-and-swap
+// of the create's last transition. Unexported, so never journaled: a resumed or rescheduled
+// run reads both.
+type handoff struct {
+	volume store.Volume
+	specs  map[string]string
+}
+
+// handedVolume returns the handed row, or reads it when nothing was handed.
+func (s *Service) handedVolume(ctx context.Context, id string, h *handoff) (store.Volume, error) {
+	if h != nil {
+		return h.volume, nil
+	}
+	v, err := s.store.Volume(ctx, store.AllProjects(), id)
+	if err != nil {
+		return store.Volume{}, fmt.Errorf("read volume %s: %w", id, err)
+	}
+	return v, nil
+}
+
+// handedSpecs returns the handed extra specs of v's type, or reads the type when nothing was
+// handed.
+func (s *Service) handedSpecs(ctx context.Context, v store.Volume, h *handoff) (map[string]string, error) {
+	if h != nil {
+		return h.specs, nil
+	}
+	vt, err := s.store.VolumeType(ctx, v.VolumeTypeID)
+	if err != nil {
+		return nil, fmt.Errorf("volume type of volume %s: %w", v.ID, err)
+	}
+	return vt.ExtraSpecs, nil
 }
 
 func (s *Service) scheduleFlow() *flow.Flow[scheduleState] {
@@ -42,12 +82,12 @@ func (s *Service) scheduleFlow() *flow.Flow[scheduleState] {
 
 // castSchedule submits a run of the scheduler flow for the volume.
 func (s *Service) castSchedule(volumeID string, r retry, submit func(Job) error) error {
-	return s.castScheduleAs(flow.NewID(), volumeID, r, submit)
+	return s.castScheduleAs(flow.NewID(), volumeID, r, nil, submit)
 }
 
-// castScheduleAs is castSchedule for a scheduler flow of a given ID.
-func (s *Service) castScheduleAs(id, volumeID string, r retry, submit func(Job) error) error {
-	st := &scheduleState{FlowID: id, VolumeID: volumeID, Retry: r}
+// castScheduleAs is castSchedule for a scheduler flow of a given ID, handed h when not nil.
+func (s *Service) castScheduleAs(id, volumeID string, r retry, h *handoff, submit func(Job) error) error {
+	st := &scheduleState{FlowID: id, VolumeID: volumeID, Retry: r, handed: h}
 	return s.track(volumeID, submit, func(ctx context.Context) {
 		if err := s.schedF.Run(ctx, s.engine, st.FlowID, st); err != nil {
 			s.log.Warn("scheduling failed", "volume_id", volumeID, "flow", st.FlowID, "error", err)
@@ -56,20 +96,21 @@ func (s *Service) castScheduleAs(id, volumeID string, r retry, submit func(Job) 
 }
 
 // extractSchedulerSpec builds the scheduler's request from the volume, its type's extra specs
-// and the pools already tried.
+// and the pools already tried; both as handed by the API flow, or read.
 func (s *Service) extractSchedulerSpec(ctx context.Context, st *scheduleState) error {
-	v, err := s.store.Volume(ctx, store.AllProjects(), st.VolumeID)
+	v, err := s.handedVolume(ctx, st.VolumeID, st.handed)
 	if err != nil {
-		return fmt.Errorf("read volume %s: %w", st.VolumeID, err)
+		return err
 	}
 	if v.Status != volume.StatusCreating {
 		return fmt.Errorf("volume %s is %s, not %s", v.ID, v.Status, volume.StatusCreating)
 	}
-	vt, err := s.store.VolumeType(ctx, v.VolumeTypeID)
+	specs, err := s.handedSpecs(ctx, v, st.handed)
 	if err != nil {
-		return fmt.Errorf("volume type of volume %s: %w", v.ID, err)
+		return err
 	}
-	req := scheduler.Request{Size: v.SizeBytes, Zone: v.AvailabilityZone, ExtraSpecs: vt.ExtraSpecs}
+	st.handed = &handoff{volume: v, specs: specs}
+	req := scheduler.Request{Size: v.SizeBytes, Zone: v.AvailabilityZone, ExtraSpecs: specs}
 	for _, a := range v.Attempted {
 		backend, pool, _ := strings.Cut(a, "#")
 		req.Attempted = append(req.Attempted, scheduler.PoolRef{Backend: backend, Pool: pool})
@@ -127,7 +168,7 @@ func (s *Service) decide(req scheduler.Request) store.Decide {
 // queue's workers never wait on the scheduler queue, so this cannot deadlock.
 func (s *Service) castManager(ctx context.Context, st *scheduleState) error {
 	ms := &managerState{FlowID: managerFlowID(st.FlowID), VolumeID: st.VolumeID, Backend: st.Backend,
-		Pool: st.Pool, Retry: st.Retry}
+		Pool: st.Pool, Retry: st.Retry, handed: st.handed}
 	submit := func(j Job) error { return s.vol.Submit(ctx, j) }
 	return s.track(ms.VolumeID, submit, func(ctx context.Context) {
 		if err := s.manager.Run(ctx, s.engine, ms.FlowID, ms); err != nil {
