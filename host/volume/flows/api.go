@@ -133,13 +133,15 @@ func countSet(ss ...string) int {
 	return n
 }
 
-// resolveType finds the type by ID, then by name; empty is the default type.
+// resolveType finds the type by ID, then by name; empty is the default type, found by its
+// name at once (type IDs are generated, never a name).
 func (s *Service) resolveType(ctx context.Context, ref string) (store.VolumeType, error) {
+	var vt store.VolumeType
+	var err error
 	if ref == "" {
 		ref = store.DefaultTypeName
-	}
-	vt, err := s.store.VolumeType(ctx, ref)
-	if errors.Is(err, store.ErrNotFound) {
+		vt, err = s.store.VolumeTypeByName(ctx, ref)
+	} else if vt, err = s.store.VolumeType(ctx, ref); errors.Is(err, store.ErrNotFound) {
 		vt, err = s.store.VolumeTypeByName(ctx, ref)
 	}
 	if errors.Is(err, store.ErrNotFound) {
