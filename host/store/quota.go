@@ -136,15 +136,23 @@ type Reservation struct {
 // replaces the flow's earlier amounts, so a resumed task does not reserve twice.
 func (s *Store) Reserve(ctx context.Context, r Reservation) error {
 	op := fmt.Sprintf("reserve quota of project %s for flow %s", r.ProjectID, r.FlowID)
+	if err := r.valid(); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	return s.write(ctx, op, func(t *tx) error { return s.reserve(t, r) })
+}
+
+// valid checks that r names a flow, a project and known resources.
+func (r Reservation) valid() error {
 	if r.FlowID == "" || r.ProjectID == "" {
-		return fmt.Errorf("%s: %w", op, invalid("a reservation needs a flow and a project"))
+		return invalid("a reservation needs a flow and a project")
 	}
 	for res := range r.Deltas {
 		if !validResource(res) {
-			return fmt.Errorf("%s: %w", op, invalid("unknown quota resource %q", res))
+			return invalid("unknown quota resource %q", res)
 		}
 	}
-	return s.write(ctx, op, func(t *tx) error { return s.reserve(t, r) })
+	return nil
 }
 
 func (s *Store) reserve(t *tx, r Reservation) error {
@@ -163,6 +171,9 @@ func (s *Store) reserve(t *tx, r Reservation) error {
 	if err != nil {
 		return err
 	}
+	if err := exceeds(r, limits, usage, prev); err != nil {
+		return err
+	}
 	var expires any
 	if r.TTL > 0 {
 		expires = micros(t.now.Add(r.TTL))
@@ -170,12 +181,7 @@ func (s *Store) reserve(t *tx, r Reservation) error {
 	var rows []any
 	for _, res := range slices.Sorted(maps.Keys(r.Deltas)) {
 		d, u := r.Deltas[res], usage[res]
-		u.reserved = max(0, u.reserved-max(prev[res], 0))
-		if lim := limits.Limit(res); d > 0 && lim >= 0 && u.inUse+u.reserved+d > lim {
-			return &OverQuotaError{ProjectID: r.ProjectID, Resource: res, Limit: lim,
-				InUse: u.inUse, Reserved: u.reserved, Requested: d}
-		}
-		u.reserved += max(d, 0)
+		u.reserved = max(0, u.reserved-max(prev[res], 0)) + max(d, 0)
 		rows = append(rows, r.FlowID, r.ProjectID, res, d, micros(t.now), expires)
 	}
 	if len(rows) > 0 {
@@ -188,6 +194,61 @@ func (s *Store) reserve(t *tx, r Reservation) error {
 		}
 	}
 	return t.saveUsage(r.ProjectID, usage)
+}
+
+// exceeds returns an *OverQuotaError for the first resource, in name order, that r would take
+// past its limit, counting what r's flow already holds (prev) as given back; nil when none.
+func exceeds(r Reservation, limits Limits, usage map[string]*usage, prev map[string]int64) error {
+	for _, res := range slices.Sorted(maps.Keys(r.Deltas)) {
+		d, u := r.Deltas[res], usage[res]
+		reserved := max(0, u.reserved-max(prev[res], 0))
+		if lim := limits.Limit(res); d > 0 && lim >= 0 && u.inUse+reserved+d > lim {
+			return &OverQuotaError{ProjectID: r.ProjectID, Resource: res, Limit: lim,
+				InUse: u.inUse, Reserved: reserved, Requested: d}
+		}
+	}
+	return nil
+}
+
+// CheckQuota refuses r as Reserve would, with the same *OverQuotaError, but holds nothing and
+// writes nothing: a read. It is for a caller whose next write consumes the quota and checks it
+// again under the write lock, as CreateVolume does, so that a reservation held in between
+// would protect nothing. A race lost in between is refused by that write, with nothing done.
+func (s *Store) CheckQuota(ctx context.Context, r Reservation) error {
+	op := fmt.Sprintf("check quota of project %s for flow %s", r.ProjectID, r.FlowID)
+	if err := r.valid(); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	return s.read(ctx, op, func(t *tx) error {
+		limits, err := s.limits(t, r.ProjectID)
+		if err != nil {
+			return err
+		}
+		if err := checkPerVolume(r.ProjectID, limits, r.VolumeGigabytes); err != nil {
+			return err
+		}
+		resources := slices.Sorted(maps.Keys(r.Deltas))
+		rows, err := t.selectUsage(r.ProjectID, resources, false)
+		if err != nil {
+			return err
+		}
+		if len(rows) < len(resources) { // rows not made yet: count what they would hold
+			counted, err := s.counted(t, r.ProjectID)
+			if err != nil {
+				return err
+			}
+			for _, res := range resources {
+				if rows[res] == nil {
+					rows[res] = &usage{inUse: counted[r.ProjectID][res]}
+				}
+			}
+		}
+		prev, err := t.held(r.FlowID, r.ProjectID)
+		if err != nil {
+			return err
+		}
+		return exceeds(r, limits, rows, prev)
+	})
 }
 
 // checkPerVolume refuses a volume larger than per_volume_gigabytes.

@@ -125,6 +125,62 @@ func TestReserveOverQuota(t *testing.T) {
 	})
 }
 
+// TestCheckQuota: CheckQuota refuses what Reserve would refuse, with the same error, counting
+// the volumes of a project whose usage rows do not exist yet and what other flows hold; it
+// holds and writes nothing; and a create that lost the race after it is refused by its own
+// write.
+func TestCheckQuota(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db storetest.DB) {
+		s := db.Open(t)
+		ctx := t.Context()
+		if err := s.SetQuotaLimits(ctx, "p", store.Limits{store.Volumes: 2, store.PerVolumeGigabytes: 5}); err != nil {
+			t.Fatal(err)
+		}
+		one := store.Reservation{FlowID: "c", ProjectID: "p", Deltas: store.VolumeDeltas(def, gib), VolumeGigabytes: 1}
+		if err := s.CheckQuota(ctx, one); err != nil {
+			t.Fatalf("first volume: %v", err)
+		}
+		if err := s.CheckQuota(ctx, store.Reservation{FlowID: "c", ProjectID: "p",
+			Deltas: store.VolumeDeltas(def, 6*gib), VolumeGigabytes: 6}); !errors.Is(err, store.ErrOverQuota) {
+			t.Errorf("6 GiB over per_volume_gigabytes 5: %v", err)
+		}
+		if u := usage(t, s, "p", store.Volumes)[store.Volumes]; u.InUse != 0 || u.Reserved != 0 {
+			t.Errorf("usage after checks = %+v, want nothing held", u)
+		}
+		// Without usage rows (none made yet, or lost), the check counts the volumes.
+		addVolume(t, s, "p", 1)
+		if err := s.SetQuotaLimits(ctx, "p", store.Limits{store.Volumes: 1}); err != nil {
+			t.Fatal(err)
+		}
+		db.Exec(t, "DELETE FROM quota_usages")
+		var oq *store.OverQuotaError
+		want := &store.OverQuotaError{ProjectID: "p", Resource: "volumes", Limit: 1, InUse: 1, Reserved: 0, Requested: 1}
+		if err := s.CheckQuota(ctx, one); !errors.As(err, &oq) || cmp.Diff(want, oq) != "" {
+			t.Errorf("check without usage rows = %v, want %+v", err, want)
+		}
+		// What another flow holds counts; what the checking flow holds does not.
+		if err := s.SetQuotaLimits(ctx, "p", store.Limits{store.Volumes: 2}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Reserve(ctx, store.Reservation{FlowID: "r", ProjectID: "p", Deltas: store.VolumeDeltas(def, gib)}); err != nil {
+			t.Fatal(err)
+		}
+		want = &store.OverQuotaError{ProjectID: "p", Resource: "volumes", Limit: 2, InUse: 1, Reserved: 1, Requested: 1}
+		if err := s.CheckQuota(ctx, one); !errors.As(err, &oq) || cmp.Diff(want, oq) != "" {
+			t.Errorf("check over quota = %v, want %+v", err, want)
+		}
+		if err := s.CheckQuota(ctx, store.Reservation{FlowID: "r", ProjectID: "p", Deltas: store.VolumeDeltas(def, gib)}); err != nil {
+			t.Errorf("the flow that holds the last volume: %v", err)
+		}
+		if _, err := s.CreateVolume(ctx, store.Volume{ProjectID: "p", UserID: "u", SizeBytes: gib}, "c"); !errors.Is(err, store.ErrOverQuota) {
+			t.Errorf("a create past the check: %v, want over quota", err)
+		}
+		if err := s.CheckQuota(ctx, store.Reservation{ProjectID: "p", Deltas: store.VolumeDeltas(def, gib)}); !errors.Is(err, store.ErrInvalid) {
+			t.Errorf("no flow: %v, want ErrInvalid", err)
+		}
+	})
+}
+
 func TestPerVolumeGigabytes(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db storetest.DB) {
 		s := db.Open(t)

@@ -36,7 +36,7 @@ func (s *Store) limits(t *tx, project string) (Limits, error) {
 // rows, as Cinder's sync functions do. Call it before changing the rows it counts.
 func (s *Store) lockUsage(t *tx, project string, resources []string) (map[string]*usage, error) {
 	resources = slices.Sorted(slices.Values(resources))
-	out, err := t.selectUsage(project, resources)
+	out, err := t.selectUsage(project, resources, true)
 	if err != nil || len(out) == len(resources) {
 		return out, err
 	}
@@ -56,20 +56,24 @@ func (s *Store) lockUsage(t *tx, project string, resources []string) (map[string
 			return nil, err
 		}
 	}
-	more, err := t.selectUsage(project, missing)
+	more, err := t.selectUsage(project, missing, true)
 	maps.Copy(out, more)
 	return out, err
 }
 
-func (t *tx) selectUsage(project string, resources []string) (map[string]*usage, error) {
+// selectUsage reads the project's usage rows of resources, locking them (PostgreSQL) when lock.
+func (t *tx) selectUsage(project string, resources []string, lock bool) (map[string]*usage, error) {
 	out := make(map[string]*usage, len(resources))
 	if len(resources) == 0 {
 		return out, nil
 	}
 	args := append([]any{project}, anys(resources)...)
-	rows, err := t.query(`SELECT resource, in_use, reserved FROM quota_usages
-		WHERE project_id = ? AND resource IN (`+placeholders(len(resources))+`)
-		ORDER BY resource`+t.d.forUpdate, args...)
+	q := `SELECT resource, in_use, reserved FROM quota_usages
+		WHERE project_id = ? AND resource IN (` + placeholders(len(resources)) + `) ORDER BY resource`
+	if lock {
+		q += t.d.forUpdate
+	}
+	rows, err := t.query(q, args...)
 	if err != nil {
 		return nil, err
 	}

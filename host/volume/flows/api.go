@@ -199,12 +199,13 @@ func (s *Service) resolveZone(vt store.VolumeType, zone string) (string, error) 
 	return zone, nil
 }
 
-// reserveQuota holds the volume's usage for this flow; reserving again replaces it. The
-// reservation is answered early and may wait for a commit (store.Lazy): EntryCreateTask's
-// write, which waits, commits it and makes it durable before anything outside the store sees
-// the volume.
+// reserveQuota refuses a volume over the project's quota, as Cinder's QuotaReserveTask does,
+// but holds no reservation: EntryCreateTask's write follows at once, checks the quota again
+// under the write lock and commits the usage with the row in one transaction
+// (store.CheckQuota), so a reservation would protect nothing and cost three writes. Its revert
+// still gives back what a flow journaled by an older Kiln reserved.
 func (s *Service) reserveQuota(ctx context.Context, st *apiState) error {
-	return s.store.Reserve(store.Lazy(ctx), store.Reservation{FlowID: st.FlowID, ProjectID: st.Request.ProjectID,
+	return s.store.CheckQuota(ctx, store.Reservation{FlowID: st.FlowID, ProjectID: st.Request.ProjectID,
 		Deltas: store.VolumeDeltas(st.TypeName, st.SizeBytes), VolumeGigabytes: st.Request.SizeGiB})
 }
 

@@ -18,7 +18,7 @@ import (
 //	ExtractSnapshotRequestTask → QuotaReserveTask → EntryCreateTask →
 //	CreateSnapshotOnBackendTask → CreateSnapshotOnFinishTask
 //
-// EntryCreateTask inserts the snapshot in `creating`, committing the reservation with the row
+// EntryCreateTask inserts the snapshot in `creating`, committing the usage with the row
 // and checking the volume's status (available, or in-use when forced) in the same transaction
 // (Cinder checks it twice, without a compare-and-swap). The request returns then, with the
 // snapshot in `creating`, and the flow goes on in the background: the driver takes the
@@ -153,8 +153,11 @@ func (s *Service) poolHas(ctx context.Context, backend, pool string, has func(sd
 	return true
 }
 
+// reserveSnapshotQuota refuses a snapshot over the project's quota without holding a
+// reservation, as reserveQuota does for a volume: EntryCreateTask's insert follows at once and
+// commits the usage under the same check.
 func (s *Service) reserveSnapshotQuota(ctx context.Context, st *snapshotState) error {
-	return s.store.Reserve(ctx, store.Reservation{FlowID: st.FlowID, ProjectID: st.Request.ProjectID,
+	return s.store.CheckQuota(ctx, store.Reservation{FlowID: st.FlowID, ProjectID: st.Request.ProjectID,
 		Deltas: s.store.SnapshotDeltas(st.TypeName, st.SizeBytes)})
 }
 
