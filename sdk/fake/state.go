@@ -26,6 +26,10 @@ type state struct {
 	Snapshots map[string]snapshot `json:"snapshots"`
 	// Leaked counts, per pool, the bytes BugLeakCapacityOnDelete never gave back.
 	Leaked map[string]int64 `json:"leaked_bytes,omitempty"`
+	// objects indexes Volumes by volume ID: the object numbers of each (more than one only
+	// with BugNonIdempotentCreate), so that finding a volume does not scan them all. It is not
+	// stored: newState and orEmpty make it, apply keeps it.
+	objects map[string][]int64
 }
 
 // volume is a volume object of the backend.
@@ -57,7 +61,8 @@ type snapshot struct {
 
 func newState() state {
 	return state{Version: stateVersion, Volumes: make(map[int64]volume),
-		Snapshots: make(map[string]snapshot), Leaked: make(map[string]int64)}
+		Snapshots: make(map[string]snapshot), Leaked: make(map[string]int64),
+		objects: make(map[string][]int64)}
 }
 
 // orEmpty returns s with empty maps where its file held none or null.
@@ -65,7 +70,17 @@ func (s state) orEmpty() state {
 	s.Volumes = orEmpty(s.Volumes)
 	s.Snapshots = orEmpty(s.Snapshots)
 	s.Leaked = orEmpty(s.Leaked)
+	s.objects = make(map[string][]int64, len(s.Volumes))
+	for obj, v := range s.Volumes {
+		s.objects[v.ID] = sortedAppend(s.objects[v.ID], obj)
+	}
 	return s
+}
+
+// sortedAppend adds obj to objs, kept in order so that equal states have equal indexes.
+func sortedAppend(objs []int64, obj int64) []int64 {
+	i, _ := slices.BinarySearch(objs, obj)
+	return slices.Insert(objs, i, obj)
 }
 
 func orEmpty[K comparable, V any](m map[K]V) map[K]V {
@@ -94,10 +109,13 @@ type change struct {
 func (s *state) apply(c change) {
 	s.Serial = max(s.Serial, c.Serial)
 	for _, obj := range c.DeleteVolumes {
+		s.unindex(obj)
 		delete(s.Volumes, obj)
 	}
 	for _, v := range c.PutVolumes {
+		s.unindex(v.Object)
 		s.Volumes[v.Object] = v
+		s.objects[v.ID] = sortedAppend(s.objects[v.ID], v.Object)
 	}
 	for _, id := range c.DeleteSnapshots {
 		delete(s.Snapshots, id)
@@ -108,11 +126,25 @@ func (s *state) apply(c change) {
 	maps.Copy(s.Leaked, c.Leaked)
 }
 
+// unindex drops object obj, if s has it, from the index by volume ID.
+func (s *state) unindex(obj int64) {
+	v, ok := s.Volumes[obj]
+	if !ok {
+		return
+	}
+	objs := slices.DeleteFunc(s.objects[v.ID], func(o int64) bool { return o == obj })
+	if len(objs) == 0 {
+		delete(s.objects, v.ID)
+	} else {
+		s.objects[v.ID] = objs
+	}
+}
+
 // volume returns the newest object of volume id.
 func (s state) volume(id string) (volume, bool) {
 	var found volume
-	for _, v := range s.Volumes {
-		if v.ID == id && v.Object > found.Object {
+	for _, obj := range s.objects[id] {
+		if v := s.Volumes[obj]; v.Object > found.Object {
 			found = v
 		}
 	}
@@ -129,10 +161,8 @@ func (s state) addVolume(v volume) (volume, change) {
 // thick ones' bytes stay used.
 func (s state) deleteVolume(id string, leak bool) change {
 	c := change{Leaked: make(map[string]int64)}
-	for obj, v := range s.Volumes {
-		if v.ID != id {
-			continue
-		}
+	for _, obj := range s.objects[id] {
+		v := s.Volumes[obj]
 		c.DeleteVolumes = append(c.DeleteVolumes, obj)
 		if leak && !v.Thin {
 			c.Leaked[v.Pool] = s.leaked(c, v.Pool) + v.SizeBytes
