@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/kilnstorage/kiln/host/volume"
 )
 
 // Claim is bytes of one pool held for a volume by the flow that placed it.
@@ -28,6 +30,10 @@ type PlaceRequest struct {
 	Bytes    int64
 	// Pools limits the candidates (an extend names the volume's pool); empty is every pool.
 	Pools []PoolKey
+	// Status, when set, is the status the live volume must have, checked in the placement's
+	// transaction: a volume an admin force-deleted or reset while it waited in a queue gets
+	// no claim (ErrNotFound, or ErrInvalid naming its status).
+	Status volume.Status
 }
 
 // Decide is the scheduling decision: it picks one of the candidates, or returns why none fits.
@@ -52,6 +58,15 @@ func (s *Store) Place(ctx context.Context, req PlaceRequest, decide Decide) (Cla
 	}
 	var out Claim
 	err := s.write(ctx, op, func(t *tx) error {
+		if req.Status != "" {
+			v, err := t.lockVolume(AllProjects(), req.VolumeID)
+			if err != nil {
+				return err
+			}
+			if v.Status != req.Status {
+				return invalid("volume %s is %s, not %s", v.ID, v.Status, req.Status)
+			}
+		}
 		c, err := t.claim(req.VolumeID, req.FlowID)
 		if err == nil {
 			out = c

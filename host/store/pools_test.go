@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -164,6 +165,37 @@ func TestPlace(t *testing.T) {
 		if cs, err := s.Claims(ctx, v.ID); err != nil || len(cs) != 0 {
 			t.Errorf("claims left: %+v, %v", cs, err)
 		}
+	})
+}
+
+// TestPlace_status: a placement that names a status claims nothing for a volume in another
+// one, or gone, and never asks for a decision.
+func TestPlace_status(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db storetest.DB) {
+		s := db.Open(t)
+		ctx := t.Context()
+		report(t, s, "b1", "p1", 10*gib, 1)
+		decide := func(pools []store.PoolState) (store.PoolKey, error) {
+			t.Error("decided for a volume that cannot be placed")
+			return pools[0].Key(), nil
+		}
+		v := addVolume(t, s, "p", 1)
+		setStatus(t, s, v.ID, volume.StatusAvailable)
+		_, err := s.Place(ctx, store.PlaceRequest{VolumeID: v.ID, FlowID: "f", Bytes: gib, Status: volume.StatusCreating}, decide)
+		if !errors.Is(err, store.ErrInvalid) || !strings.Contains(err.Error(), "is available, not creating") {
+			t.Errorf("placing an available volume as creating: %v", err)
+		}
+		_, err = s.Place(ctx, store.PlaceRequest{VolumeID: "gone", FlowID: "f", Bytes: gib, Status: volume.StatusCreating}, decide)
+		if !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("placing a volume that is not there: %v", err)
+		}
+		claimed(t, s, map[string][2]int64{"b1#p1": {0, 0}})
+		w := addVolume(t, s, "p", 1) // creating
+		if _, err := s.Place(ctx, store.PlaceRequest{VolumeID: w.ID, FlowID: "f", Bytes: gib, Status: volume.StatusCreating},
+			firstFit(gib)); err != nil {
+			t.Errorf("placing a creating volume: %v", err)
+		}
+		claimed(t, s, map[string][2]int64{"b1#p1": {gib, 1}})
 	})
 }
 

@@ -38,9 +38,12 @@ type scheduleState struct {
 // wrote or read it, and its type's extra specs, so that the next flow does not read them back
 // (a read right after a write costs a reload of the reader's page cache). As in Cinder, where
 // the API hands the scheduler its request spec and the volume, the handed values are as of the
-// request: a concurrent change to the row is caught where it matters, by the compare-and-swap
-// of the create's last transition. Unexported, so never journaled: a resumed or rescheduled
-// run reads both.
+// request. While creating, only an admin changes the row: a rename reaches the driver's label
+// late; a force-delete (os-reset_status cannot leave creating) is caught by the placement,
+// which checks the status in its transaction and claims nothing, or, after it, by the
+// compare-and-swap of the create's last transition, whose revert deletes what the driver made.
+// The type's specs cannot change while a volume uses it. Unexported, so never journaled: a
+// resumed or rescheduled run reads both.
 type handoff struct {
 	volume store.Volume
 	specs  map[string]string
@@ -136,7 +139,7 @@ func (s *Service) specFailed(ctx context.Context, st *scheduleState, failure err
 // before it calls the driver, which commits the claim and makes it durable first.
 func (s *Service) scheduleVolume(ctx context.Context, st *scheduleState) error {
 	claim, err := s.store.Place(store.Lazy(ctx), store.PlaceRequest{VolumeID: st.VolumeID, FlowID: st.FlowID,
-		Bytes: st.Request.Size}, s.decide(st.Request))
+		Bytes: st.Request.Size, Status: volume.StatusCreating}, s.decide(st.Request))
 	if err != nil {
 		return err
 	}
